@@ -1,0 +1,106 @@
+# sealroot: plain GNU make, out-of-tree build in $(O).
+#   make            build/init (static, musl) and the host tools
+#   make check      unit tests (plain and ASan+UBSan) and VM scenarios
+#   make unit       host unit tests only
+#   make demo       build and boot the demo image in QEMU
+#   make install    DESTDIR/PREFIX honoured
+
+O ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+SYSROOT := $(shell deps/sysroot path)
+CC := $(SYSROOT)/bin/cc
+HOSTCC ?= gcc
+PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/lib/pkgconfig pkg-config
+INIT_PKGS := blkid
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+	-Wno-format-nonliteral
+HARDEN := -fstack-protector-strong -fno-strict-aliasing
+CFLAGS ?= -Os -g
+INIT_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) \
+	-ffunction-sections -fdata-sections -Iinclude -Iinit \
+	$(shell $(PKG_CONFIG) --cflags $(INIT_PKGS))
+INIT_LDFLAGS = -static -Wl,--gc-sections -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+INIT_LIBS = $(shell $(PKG_CONFIG) --static --libs $(INIT_PKGS))
+
+HOST_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) -O2 -g \
+	-D_FORTIFY_SOURCE=2 -Iinclude
+SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
+	src/devspec.c src/devwait.c src/modules.c src/switchroot.c
+INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
+
+LINT_SRCS := src/lint.c src/config.c src/devspec.c src/util.c
+MKCPIO_SRCS := src/mkcpio.c src/cpio.c
+
+# Unit tests: test name and the sources it links besides its own file.
+UNIT_TESTS := config devspec modules cpio
+unit_srcs_config := src/config.c src/devspec.c src/util.c
+unit_srcs_devspec := src/devspec.c
+unit_srcs_modules := src/modules.c src/log.c src/util.c
+unit_srcs_cpio := src/cpio.c
+
+HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio
+UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
+
+.DELETE_ON_ERROR:
+.PHONY: all sysroot tools unit-bins unit check demo install clean
+
+all: $(O)/init tools
+
+tools: $(HOST_TOOLS)
+
+sysroot: $(CC)
+
+$(CC):
+	deps/sysroot build >/dev/null
+
+$(O)/obj/%.o: %.c $(wildcard include/*.h init/*.h) | $(CC)
+	@mkdir -p $(@D)
+	$(CC) $(INIT_CFLAGS) -c -o $@ $<
+
+$(O)/init: $(INIT_OBJS)
+	$(CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@.debug $^ $(INIT_LIBS)
+	strip -o $@ $@.debug
+
+$(O)/host/sealroot-lint: $(LINT_SRCS) $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(LINT_SRCS)
+
+$(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(MKCPIO_SRCS)
+
+.SECONDEXPANSION:
+$(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*)
+
+$(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*)
+
+unit-bins: $(UNIT_BINS) tools
+
+unit: unit-bins
+	tests/run --unit-only
+
+check: all unit-bins
+	tests/run
+
+demo: all
+	tests/vm/demo
+
+install: $(O)/init tools mkinitramfs
+	install -D -m 0755 $(O)/init $(DESTDIR)$(PREFIX)/lib/sealroot/init
+	install -D -m 0755 $(O)/host/sealroot-lint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-lint
+	install -D -m 0755 $(O)/host/sealroot-mkcpio $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-mkcpio
+	install -D -m 0755 mkinitramfs $(DESTDIR)$(PREFIX)/bin/sealroot-mkinitramfs
+
+clean:
+	rm -rf $(O)

@@ -1,0 +1,323 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "boot.h"
+#include "log.h"
+#include "modules.h"
+#include "switchroot.h"
+#include "util.h"
+
+#define CMDLINE_MAX 4096
+#define DEVKMSG_PATH "/proc/sys/kernel/printk_devkmsg"
+
+extern char **environ;
+
+/* What to check when a stage fails, for the person at the console. */
+static const struct {
+	const char *stage;
+	const char *hint;
+} hints[] = {
+	{ "early", "that the kernel has devtmpfs, proc, sysfs, securityfs and tmpfs" },
+	{ "config", "/etc/sealroot.conf (policies/ at build time) and the kernel command line" },
+	{ "modules", "that the packed modules belong to this kernel and are signed by its key" },
+	{ "wait", "the root device spec (root in sealroot.conf or root= on the kernel command line) and that the disk driver is in 'modules'" },
+	{ "mount", "root.fstype and root.options, and that the file system's module is in 'modules'" },
+	{ "switch_root", "that the root holds an executable init ('init' in sealroot.conf or init=)" },
+};
+
+static const char *hint_for(const char *stage)
+{
+	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
+		if (!strcmp(hints[i].stage, stage))
+			return hints[i].hint;
+	return "the messages above";
+}
+
+static int mount_api(const char *src, const char *dir, const char *type,
+		     unsigned long flags, const char *data)
+{
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount(src, dir, type, flags, data) < 0 && errno != EBUSY) {
+		int r = -errno;
+
+		log_err("early", "cannot mount '%s' on '%s': %s", type, dir,
+			strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int open_console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	for (int i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
+/* kmsg limits writers to a burst of ten lines by default: lift that while
+ * we log, and restore the default before handing over. */
+static void set_devkmsg(const char *mode)
+{
+	int fd = open(DEVKMSG_PATH, O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!write(fd, mode, strlen(mode));
+		close(fd);
+	}
+}
+
+int boot_early(struct boot *b)
+{
+	const unsigned long nosuid_nodev = MS_NOSUID | MS_NODEV;
+	int r;
+
+	(void)b;
+	umask(022);
+	r = mount_api("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	if (r == 0)
+		r = open_console();
+	if (r == 0)
+		r = mount_api("proc", "/proc", "proc", nosuid_nodev | MS_NOEXEC, NULL);
+	if (r == 0)
+		r = log_open_kmsg();
+	if (r == 0)
+		set_devkmsg("on");
+	if (r == 0)
+		r = mount_api("sysfs", "/sys", "sysfs", nosuid_nodev | MS_NOEXEC, NULL);
+	if (r == 0)
+		r = mount_api("securityfs", "/sys/kernel/security", "securityfs",
+			      nosuid_nodev | MS_NOEXEC, NULL);
+	if (r == 0)
+		r = mount_api("tmpfs", "/run", "tmpfs", nosuid_nodev, "mode=0755");
+	return r;
+}
+
+static int log_config_error(const char *source, const struct config_error *err)
+{
+	if (err->line)
+		log_err("config", "cannot parse '%s': line %u: %s", source,
+			err->line, err->msg);
+	else
+		log_err("config", "cannot parse '%s': %s", source, err->msg);
+	return -EINVAL;
+}
+
+static int read_cmdline(char *buf, size_t size)
+{
+	size_t len = 0;
+	int r = read_file("/proc/cmdline", buf, size - 1, &len);
+
+	if (r < 0) {
+		log_err("config", "cannot read '/proc/cmdline': %s", strerror(-r));
+		return r;
+	}
+	buf[len] = 0;
+	return 0;
+}
+
+/* A configuration that does not parse is not used at all: the failure
+ * policy falls back to the production defaults. */
+static int parse_config(struct boot *b)
+{
+	static char cmdline[CMDLINE_MAX];
+	struct config_error err = { 0 };
+	int r;
+
+	config_defaults(&b->cfg);
+	r = config_parse_file(&b->cfg, CONFIG_PATH, &err);
+	if (r == -EINVAL)
+		return log_config_error(CONFIG_PATH, &err);
+	if (r < 0 && r != -ENOENT) {
+		log_err("config", "cannot read '%s': %s", CONFIG_PATH, strerror(-r));
+		return r;
+	}
+	r = read_cmdline(cmdline, sizeof(cmdline));
+	if (r < 0)
+		return r;
+	if (config_parse_cmdline(&b->cfg, cmdline, &err) < 0)
+		return log_config_error("/proc/cmdline", &err);
+	if (!b->cfg.root[0]) {
+		log_err("config", "cannot boot: no root device configured");
+		return -EINVAL;
+	}
+	b->root.what = "root";
+	return devspec_parse(b->cfg.root, &b->root.spec);
+}
+
+int boot_config(struct boot *b)
+{
+	int r = parse_config(b);
+
+	if (r < 0)
+		config_defaults(&b->cfg);
+	return r;
+}
+
+int boot_modules(struct boot *b)
+{
+	unsigned count = 0;
+	int r;
+
+	(void)b;
+	r = modules_load_all(MODULES_ORDER_PATH, &count);
+	if (r == 0)
+		log_info("modules", "loaded %u modules", count);
+	return r;
+}
+
+int boot_wait(struct boot *b)
+{
+	return devwait_all(&b->root, 1, b->cfg.root_timeout);
+}
+
+/* With root.fstype=auto the probed type is used, but only a type we
+ * support for a read-only root. */
+static int pick_fstype(struct boot *b)
+{
+	const char *t = b->cfg.root_fstype;
+
+	if (!strcmp(t, "auto"))
+		t = b->root.ids.type;
+	if (strcmp(t, "ext4") && strcmp(t, "erofs") && strcmp(t, "squashfs")) {
+		log_err("mount", "cannot mount '%s': file system type '%s' is not ext4, erofs or squashfs",
+			b->root.path, t);
+		return -EMEDIUMTYPE;
+	}
+	snprintf(b->root_fstype, sizeof(b->root_fstype), "%s", t);
+	return 0;
+}
+
+int boot_mount(struct boot *b)
+{
+	int r = pick_fstype(b);
+
+	if (r < 0)
+		return r;
+	return switchroot_mount(b->root.path, b->root_fstype,
+				b->cfg.root_options, SWITCHROOT_STAGING);
+}
+
+static unsigned long peak_memory_kb(void)
+{
+	char buf[2048], *p;
+	size_t len = 0;
+
+	if (read_file("/proc/self/status", buf, sizeof(buf) - 1, &len) < 0)
+		return 0;
+	buf[len] = 0;
+	p = strstr(buf, "VmHWM:");
+	return p ? strtoul(p + 6, NULL, 10) : 0;
+}
+
+static void log_summary(struct boot *b, uint64_t end)
+{
+	char line[512];
+	size_t len = 0;
+
+	for (unsigned i = 0; i < b->nstages && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %llu",
+					i ? ", " : "", b->stages[i].name,
+					(unsigned long long)b->stages[i].ms);
+	log_notice("done", "%llu ms from start to exec of init (%s); started %llu ms after kernel; peak memory %lu kB",
+		   (unsigned long long)(end - b->start_ms), line,
+		   (unsigned long long)b->start_ms, peak_memory_kb());
+}
+
+int boot_switch_root(struct boot *b)
+{
+	char *const argv[] = { b->cfg.init, NULL };
+	uint64_t start = now_ms();
+	int r;
+
+	r = switchroot_check(SWITCHROOT_STAGING, b->cfg.init);
+	if (r < 0)
+		return r;
+	r = switchroot_enter(SWITCHROOT_STAGING);
+	if (r < 0)
+		return r;
+	b->stages[b->nstages].name = "switch_root";
+	b->stages[b->nstages++].ms = now_ms() - start;
+	log_summary(b, now_ms());
+	set_devkmsg("ratelimit");
+	log_close_kmsg();
+	execve(b->cfg.init, argv, environ);
+	r = -errno;
+	log_open_kmsg();
+	log_err("switch_root", "cannot execute '%s': %s", b->cfg.init, strerror(-r));
+	b->nstages--;
+	return r;
+}
+
+void boot_run(struct boot *b, const char *name, boot_stage_fn fn)
+{
+	uint64_t start = now_ms();
+	int r = fn(b);
+
+	if (r < 0)
+		boot_fail(b, name, r);
+	if (b->nstages < BOOT_STAGES_MAX) {
+		b->stages[b->nstages].name = name;
+		b->stages[b->nstages++].ms = now_ms() - start;
+	}
+}
+
+/* Development mode only: a shell on the console if one was packed. */
+static void run_emergency_shell(void)
+{
+	char *const argv[] = { "/bin/sh", NULL };
+	pid_t pid;
+
+	if (access("/bin/sh", X_OK) < 0) {
+		log_crit("fatal", "development mode, but no /bin/sh was packed (mkinitramfs --shell)");
+		return;
+	}
+	log_crit("fatal", "development mode: starting /bin/sh; exit it to continue");
+	pid = fork();
+	if (pid == 0) {
+		setsid();
+		execve("/bin/sh", argv, environ);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+static const int reboot_cmds[] = {
+	[FAILURE_REBOOT] = RB_AUTOBOOT,
+	[FAILURE_POWEROFF] = RB_POWER_OFF,
+	[FAILURE_HALT] = RB_HALT_SYSTEM,
+};
+
+void boot_fail(struct boot *b, const char *stage, int err)
+{
+	enum failure_action action = b->cfg.failure_action;
+
+	log_crit("fatal", "boot stopped in stage '%s': %s", stage, strerror(-err));
+	log_crit("fatal", "check %s", hint_for(stage));
+	if (b->cfg.mode == MODE_DEVELOPMENT)
+		run_emergency_shell();
+	log_crit("fatal", "%s in %u s", config_failure_action_name(action),
+		 b->cfg.failure_delay);
+	sync();
+	sleep(b->cfg.failure_delay);
+	reboot(reboot_cmds[action]);
+	for (;;)
+		pause();
+}

@@ -1,0 +1,98 @@
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "devspec.h"
+
+static const char *const tag_names[] = {
+	[DEVSPEC_PATH] = "path",
+	[DEVSPEC_PARTUUID] = "PARTUUID",
+	[DEVSPEC_PARTLABEL] = "PARTLABEL",
+	[DEVSPEC_UUID] = "UUID",
+	[DEVSPEC_LABEL] = "LABEL",
+};
+
+const char *devspec_tag_name(enum devspec_tag tag)
+{
+	return tag_names[tag];
+}
+
+static bool is_uuidish(const char *s)
+{
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+static bool is_printable_word(const char *s)
+{
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int split_tag(const char *text, enum devspec_tag *ret_tag,
+		     const char **ret_value)
+{
+	const char *eq = strchr(text, '=');
+	size_t n;
+
+	if (!eq)
+		return -EINVAL;
+	n = (size_t)(eq - text);
+	for (int t = DEVSPEC_PARTUUID; t <= DEVSPEC_LABEL; t++) {
+		if (strlen(tag_names[t]) == n && !strncmp(text, tag_names[t], n)) {
+			*ret_tag = t;
+			*ret_value = eq + 1;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Parse "TAG=value" or "/dev/...". UUIDs must look like UUIDs, labels
+ * must be printable without blanks, and nothing longer than the buffer
+ * is accepted: a truncated identifier could match the wrong device. */
+int devspec_parse(const char *text, struct devspec *ret)
+{
+	enum devspec_tag tag = DEVSPEC_PATH;
+	const char *value = text;
+
+	if (strncmp(text, "/dev/", 5) && split_tag(text, &tag, &value) < 0)
+		return -EINVAL;
+	if (!*value || strlen(value) >= DEVSPEC_VALUE_MAX)
+		return -EINVAL;
+	if (!is_printable_word(value))
+		return -EINVAL;
+	if ((tag == DEVSPEC_PARTUUID || tag == DEVSPEC_UUID) &&
+	    !is_uuidish(value))
+		return -EINVAL;
+	if (tag == DEVSPEC_PATH && strstr(value, "/../"))
+		return -EINVAL;
+	ret->tag = tag;
+	strcpy(ret->value, value);
+	return 0;
+}
+
+/* UUIDs compare without regard to case (blkid prints lower case, people
+ * write upper case); labels compare exactly. */
+bool devspec_match(const struct devspec *spec, const struct devids *ids)
+{
+	switch (spec->tag) {
+	case DEVSPEC_PATH:
+		return !strncmp(spec->value, "/dev/", 5) &&
+		       !strcmp(spec->value + 5, ids->name);
+	case DEVSPEC_PARTUUID:
+		return !strcasecmp(spec->value, ids->partuuid);
+	case DEVSPEC_PARTLABEL:
+		return !strcmp(spec->value, ids->partlabel);
+	case DEVSPEC_UUID:
+		return !strcasecmp(spec->value, ids->uuid);
+	case DEVSPEC_LABEL:
+		return !strcmp(spec->value, ids->label);
+	}
+	return false;
+}

@@ -1,0 +1,211 @@
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "unit.h"
+
+static struct config cfg;
+static struct config_error err;
+
+static int parse(const char *text)
+{
+	config_defaults(&cfg);
+	memset(&err, 0, sizeof(err));
+	return config_parse_text(&cfg, text, strlen(text), &err);
+}
+
+static int cmdline(const char *text)
+{
+	memset(&err, 0, sizeof(err));
+	return config_parse_cmdline(&cfg, text, &err);
+}
+
+static void test_defaults(void)
+{
+	CHECK(parse("") == 0);
+	CHECK_STR(cfg.root, "");
+	CHECK_STR(cfg.root_fstype, "auto");
+	CHECK(cfg.root_timeout == 30);
+	CHECK_STR(cfg.init, "/sbin/init");
+	CHECK(cfg.failure_action == FAILURE_REBOOT);
+	CHECK(cfg.mode == MODE_PRODUCTION);
+}
+
+static void test_full_file(void)
+{
+	CHECK(parse("# comment\n"
+		    "root = PARTUUID=0fc63daf-8483-4772-8e79-3d69d8477de4\n"
+		    "\n"
+		    "  root.fstype=ext4  \n"
+		    "root.options = noatime,errors=panic\n"
+		    "root.timeout = 3600\n"
+		    "modules = virtio_pci virtio-blk ext4\n"
+		    "init = /lib/systemd/systemd\n"
+		    "failure.action = poweroff\n"
+		    "failure.delay = 0\n"
+		    "mode = development\r\n") == 0);
+	CHECK_STR(cfg.root, "PARTUUID=0fc63daf-8483-4772-8e79-3d69d8477de4");
+	CHECK_STR(cfg.root_fstype, "ext4");
+	CHECK_STR(cfg.root_options, "noatime,errors=panic");
+	CHECK(cfg.root_timeout == 3600);
+	CHECK_STR(cfg.modules, "virtio_pci virtio-blk ext4");
+	CHECK_STR(cfg.init, "/lib/systemd/systemd");
+	CHECK(cfg.failure_action == FAILURE_POWEROFF);
+	CHECK(cfg.failure_delay == 0);
+	CHECK(cfg.mode == MODE_DEVELOPMENT);
+}
+
+static void test_unknown_key_has_line(void)
+{
+	CHECK(parse("root = LABEL=x\n\nroot.tmeout = 5\n") == -EINVAL);
+	CHECK(err.line == 3);
+	CHECK(strstr(err.msg, "unknown key 'root.tmeout'") != NULL);
+}
+
+static void test_numbers_range_checked(void)
+{
+	CHECK(parse("root.timeout = 0\n") == -EINVAL);
+	CHECK(strstr(err.msg, "root.timeout") && strstr(err.msg, "1..3600"));
+	CHECK(parse("root.timeout = 3601\n") == -EINVAL);
+	CHECK(parse("root.timeout = -1\n") == -EINVAL);
+	CHECK(parse("root.timeout = 5s\n") == -EINVAL);
+	CHECK(parse("root.timeout = 99999999999999999999\n") == -EINVAL);
+	CHECK(parse("root.timeout = \n") == -EINVAL);
+	CHECK(parse("root.timeout = 007\n") == 0 && cfg.root_timeout == 7);
+}
+
+static void test_bad_values_named(void)
+{
+	CHECK(parse("failure.action = explode\n") == -EINVAL);
+	CHECK(strstr(err.msg, "failure.action") && strstr(err.msg, "reboot, poweroff, halt"));
+	CHECK(parse("root.fstype = btrfs\n") == -EINVAL);
+	CHECK(strstr(err.msg, "root.fstype") != NULL);
+	CHECK(parse("root = PARTUUID=not-a-uuid!\n") == -EINVAL);
+	CHECK(parse("root = FOO=bar\n") == -EINVAL);
+	CHECK(parse("init = sbin/init\n") == -EINVAL);
+	CHECK(parse("init = /sbin/../bin/sh\n") == -EINVAL);
+	CHECK(parse("root.options = a b\n") == -EINVAL);
+	CHECK(parse("modules = ext4;rm\n") == -EINVAL);
+	CHECK(parse("mode = debug\n") == -EINVAL);
+}
+
+static void test_malformed_lines(void)
+{
+	CHECK(parse("root\n") == -EINVAL && err.line == 1);
+	CHECK(parse("a = b = c\n") == -EINVAL);
+	CHECK(parse("root = LABEL=a\nroot = LABEL=b\n") == -EINVAL);
+	CHECK(err.line == 2 && strstr(err.msg, "twice (first on line 1)"));
+	CHECK(parse("root = LABEL=a\x01\n") == -EINVAL);
+	{
+		static const char nul[] = "root = LABEL=a\0b\n";
+
+		config_defaults(&cfg);
+		CHECK(config_parse_text(&cfg, nul, sizeof(nul) - 1, &err) == -EINVAL);
+	}
+}
+
+/* Never truncate: a value one byte too long is an error, one that fits
+ * exactly is kept whole. */
+static void test_no_truncation(void)
+{
+	char text[2048], value[sizeof(cfg.init) + 1];
+
+	memset(value, 'a', sizeof(value));
+	value[0] = '/';
+	value[sizeof(cfg.init)] = 0;
+	snprintf(text, sizeof(text), "init = %s\n", value);
+	CHECK(parse(text) == -EINVAL);
+	CHECK(strstr(err.msg, "longer than 255 bytes") != NULL);
+	value[sizeof(cfg.init) - 1] = 0;
+	snprintf(text, sizeof(text), "init = %s\n", value);
+	CHECK(parse(text) == 0 && strlen(cfg.init) == sizeof(cfg.init) - 1);
+
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "init = /", 8);
+	text[CONFIG_LINE_MAX + 1] = 0;
+	CHECK(parse(text) == -EINVAL && strstr(err.msg, "line longer"));
+}
+
+static void test_cmdline_overrides(void)
+{
+	CHECK(parse("root = LABEL=a\nroot.timeout = 5\n") == 0);
+	CHECK(cmdline("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet root=PARTLABEL=sys "
+		      "rootfstype=erofs rootflags=noatime sealroot.timeout=9 "
+		      "sealroot.failure=halt init=/usr/lib/systemd/systemd\n") == 0);
+	CHECK_STR(cfg.root, "PARTLABEL=sys");
+	CHECK_STR(cfg.root_fstype, "erofs");
+	CHECK_STR(cfg.root_options, "noatime");
+	CHECK(cfg.root_timeout == 9);
+	CHECK(cfg.failure_action == FAILURE_HALT);
+	CHECK_STR(cfg.init, "/usr/lib/systemd/systemd");
+}
+
+static void test_cmdline_strict_for_ours(void)
+{
+	config_defaults(&cfg);
+	CHECK(cmdline("sealroot.timeout=abc") == -EINVAL);
+	CHECK(strstr(err.msg, "sealroot.timeout") && err.line == 0);
+	CHECK(cmdline("sealroot.bogus=1") == -EINVAL);
+	CHECK(strstr(err.msg, "unknown kernel command line key 'sealroot.bogus'"));
+	CHECK(cmdline("root") == -EINVAL);
+	CHECK(cmdline("root=/dev/../etc") == -EINVAL);
+	/* Keys that are not ours are left to their owners. */
+	CHECK(cmdline("systemd.unit=x foo=\"a b\" -- sealroot.bogus=1") == 0);
+}
+
+static void test_cmdline_quotes(void)
+{
+	config_defaults(&cfg);
+	CHECK(cmdline("root=\"PARTLABEL=my-root\" \"rootflags=a,b\"") == 0);
+	CHECK_STR(cfg.root, "PARTLABEL=my-root");
+	CHECK_STR(cfg.root_options, "a,b");
+	CHECK(cmdline("root=\"LABEL=a b\"") == -EINVAL);
+}
+
+static void test_cmdline_long_words(void)
+{
+	char text[CONFIG_LINE_MAX * 3];
+
+	config_defaults(&cfg);
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "other=", 6);
+	text[sizeof(text) - 1] = 0;
+	CHECK(cmdline(text) == 0);
+	memcpy(text, "rootflags=", 10);
+	CHECK(cmdline(text) == -EINVAL);
+}
+
+static void test_print_roundtrip(void)
+{
+	char buf[2048];
+	FILE *f;
+	struct config again;
+
+	CHECK(parse("root = UUID=1234\nfailure.action = halt\nmode = development\n") == 0);
+	f = fmemopen(buf, sizeof(buf), "w");
+	config_print(&cfg, f);
+	fclose(f);
+	CHECK(strstr(buf, "root=UUID=1234\n") != NULL);
+	CHECK(strstr(buf, "failure.action=halt\n") != NULL);
+	CHECK(strstr(buf, "mode=development\n") != NULL);
+	config_defaults(&again);
+	CHECK(config_parse_text(&again, buf, strlen(buf), &err) == 0);
+	CHECK(memcmp(&again, &cfg, sizeof(cfg)) == 0);
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_full_file);
+	RUN(test_unknown_key_has_line);
+	RUN(test_numbers_range_checked);
+	RUN(test_bad_values_named);
+	RUN(test_malformed_lines);
+	RUN(test_no_truncation);
+	RUN(test_cmdline_overrides);
+	RUN(test_cmdline_strict_for_ours);
+	RUN(test_cmdline_quotes);
+	RUN(test_cmdline_long_words);
+	RUN(test_print_roundtrip);
+	return UNIT_EXIT();
+}
