@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# mkinitramfs end to end on the host: builds twice from the same inputs
+# and compares bytes, checks the initramfs content and module order, the
+# UKI section layout and signature, and that bad input is refused.
+# Prints "PASS name" / "FAIL name: why"; exits 1 on any FAIL.
+#
+# Needs a kernel: SEALROOT_KERNEL (vmlinuz) and SEALROOT_MODDIR (its
+# lib/modules/VER); without them the cached test kernel is used if
+# tests/vm/kernel --offline has one, else the test is skipped.
+# Scratch files live under build/ and are removed at the end.
+set -uo pipefail
+export LC_ALL=C
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-$top/build}
+tooldir=${SEALROOT_TOOL_DIR:-$O/host}
+mk=$top/mkinitramfs
+snakeoil_key=/usr/share/ovmf/PkKek-1-snakeoil.key
+snakeoil_cert=/usr/share/ovmf/PkKek-1-snakeoil.pem
+failed=0
+
+pass() { echo "PASS mkinitramfs-$1"; }
+fail() { echo "FAIL mkinitramfs-$1: $2"; failed=1; }
+
+find_kernel() {
+	local line
+	if [ -z "${SEALROOT_KERNEL:-}" ] || [ -z "${SEALROOT_MODDIR:-}" ]; then
+		while IFS= read -r line; do
+			case $line in
+			KERNEL=*|MODDIR=*) export "SEALROOT_$line" ;;
+			esac
+		done < <("$top/tests/vm/kernel" --offline 2>/dev/null)
+	fi
+	[ -n "${SEALROOT_KERNEL:-}" ] && [ -n "${SEALROOT_MODDIR:-}" ]
+}
+
+if ! find_kernel; then
+	echo "SKIP test-mkinitramfs: set SEALROOT_KERNEL and SEALROOT_MODDIR (no cached test kernel either)"
+	exit 0
+fi
+for t in sealroot-lint sealroot-mkcpio; do
+	if [ ! -x "$tooldir/$t" ]; then
+		fail tools "'$tooldir/$t' is missing (build it first)"
+		exit 1
+	fi
+done
+if [ ! -r "$snakeoil_key" ] || [ ! -r "$snakeoil_cert" ]; then
+	fail keys "no snakeoil key in /usr/share/ovmf (Debian package ovmf)"
+	exit 1
+fi
+
+mkdir -p "$O/tests"
+tmp=$(mktemp -d "$O/tests/mkinitramfs.XXXXXX")
+trap 'rm -rf -- "$tmp"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+
+# Inputs: the real sealroot if built, else a trivial static init; a copy
+# of the default config with the test's module list; one extra policy.
+make_inputs() {
+	if [ -x "$O/init" ]; then
+		init=$O/init
+	else
+		init=$tmp/init
+		printf 'int main(void) { return 0; }\n' >"$tmp/init.c"
+		"${CC:-cc}" -static -O2 -o "$init" "$tmp/init.c" || return 1
+	fi
+	mkdir -p "$tmp/pol/ima"
+	sed -e 's/^modules *=.*/modules = virtio_pci virtio_blk ext4/' \
+	    -e 's/^root\.fstype *=.*/root.fstype = ext4/' \
+	    "$top/policies/sealroot.conf" >"$tmp/pol/sealroot.conf"
+	echo 'measure func=BPRM_CHECK' >"$tmp/pol/ima/policy"
+}
+
+# $1 = output dir; further arguments are extra options.
+build() {
+	local out=$1
+	shift
+	mkdir -p "$out"
+	"$mk" --init "$init" --policies "$tmp/pol" --tool-dir "$tooldir" \
+		--moddir "$SEALROOT_MODDIR" --kernel "$SEALROOT_KERNEL" \
+		--cmdline "console=ttyS0 root=PARTLABEL=sealroot-root" \
+		--key "$snakeoil_key" --key-pass pass:snakeoil --cert "$snakeoil_cert" \
+		--output "$out/uki.efi" --initramfs "$out/initrd.img" "$@" \
+		>"$out/log" 2>&1
+}
+
+test_build_twice() {
+	if ! build "$tmp/a"; then
+		fail build "$(tail -n 3 "$tmp/a/log")"
+		return 1
+	fi
+	pass build
+	# Second run: other cwd, scratch dir, umask and wall-clock time.
+	sleep 1
+	mkdir -p "$tmp/scratch"
+	if ! (cd /tmp && umask 077 && TMPDIR=$tmp/scratch build "$tmp/b"); then
+		fail build-again "$(tail -n 3 "$tmp/b/log")"
+		return 1
+	fi
+	if cmp -s "$tmp/a/initrd.img" "$tmp/b/initrd.img"; then
+		pass reproducible-initramfs
+	else
+		fail reproducible-initramfs "initramfs differs between two runs"
+	fi
+	if cmp -s "$tmp/a/uki.efi" "$tmp/b/uki.efi"; then
+		pass reproducible-uki
+	else
+		fail reproducible-uki "$(cmp "$tmp/a/uki.efi" "$tmp/b/uki.efi" 2>&1 | head -n 1)"
+	fi
+}
+
+test_contents() {
+	local list p missing=
+	zstd -dcq <"$tmp/a/initrd.img" >"$tmp/a/initrd.cpio" ||
+		{ fail contents "initramfs is not zstd"; return; }
+	list=$(cpio -t --quiet <"$tmp/a/initrd.cpio") ||
+		{ fail contents "cpio -t failed"; return; }
+	for p in init etc/sealroot.conf etc/sealroot/ima/policy dev/console \
+		dev/null lib/modules/sealroot.order tmp sysroot; do
+		grep -qx "$p" <<<"$list" || missing+=" $p"
+	done
+	if [ -z "$missing" ]; then pass contents; else fail contents "missing:$missing"; fi
+}
+
+# Every module's modules.dep dependencies come before it, each once.
+check_order() {	# $1 = order file
+	awk -v moddep="$SEALROOT_MODDIR/modules.dep" '
+	function name(p) { sub(/.*\//, "", p); sub(/\.ko.*/, "", p); gsub(/-/, "_", p); return p }
+	BEGIN {
+		while ((getline line < moddep) > 0) {
+			split(line, f, ":"); deps[name(f[1])] = f[2]
+		}
+	}
+	{
+		m = name($0)
+		if (seen[m]++) { print "twice: " m; bad = 1 }
+		n = split(deps[m], d, " ")
+		for (i = 1; i <= n; i++)
+			if (!seen[name(d[i])]) { print name(d[i]) " after " m; bad = 1 }
+	}
+	END { exit bad }' "$1"
+}
+
+test_order() {
+	local order want missing='' m
+	order=$(cd "$tmp/a" && cpio -i --quiet --to-stdout lib/modules/sealroot.order <initrd.cpio)
+	printf '%s\n' "$order" >"$tmp/a/order"
+	for m in virtio virtio_ring virtio_pci virtio_blk ext4 jbd2 mbcache crc16; do
+		grep -qx "/lib/modules/$m.ko" <<<"$order" || missing+=" $m"
+	done
+	if [ -n "$missing" ]; then
+		fail module-order "missing:$missing (order: ${order//$'\n'/ })"
+	elif ! want=$(check_order "$tmp/a/order"); then
+		fail module-order "$want"
+	else
+		pass module-order
+	fi
+}
+
+test_signature() {
+	local when
+	if sbverify --cert "$snakeoil_cert" "$tmp/a/uki.efi" >/dev/null 2>&1; then
+		pass sbverify
+	else
+		fail sbverify "signature does not verify with the snakeoil certificate"
+	fi
+	sbattach --detach "$tmp/a/sig.p7" "$tmp/a/uki.efi" >/dev/null 2>&1
+	when=$(openssl asn1parse -inform DER -in "$tmp/a/sig.p7" 2>/dev/null |
+		awk '/:signingTime/ { getline; getline; sub(/.*:/, ""); print }')
+	if [ "$when" = 231114221320Z ]; then
+		pass signing-time
+	else
+		fail signing-time "signingTime '$when', want SOURCE_DATE_EPOCH (231114221320Z)"
+	fi
+}
+
+# .osrel .cmdline .initrd .linux in this order, page aligned, no overlap.
+test_layout() {
+	local out
+	out=$(objdump -h "$tmp/a/uki.efi" | awk '
+		$1 ~ /^[0-9]+$/ { n++; name[n] = $2; size[n] = $3; vma[n] = $4 }
+		function num(h,   i, v) { v = 0; h = tolower(h)
+			for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+			return v }
+		END {
+			for (i = 1; i <= n; i++) {
+				if (i > 1 && num(vma[i]) < num(vma[i - 1]) + num(size[i - 1])) print "overlap " name[i - 1] "/" name[i]
+				if (name[i] ~ /^\.(osrel|cmdline|initrd|linux)$/) { seq = seq name[i] " "; if (num(vma[i]) % 4096) print "unaligned " name[i] }
+			}
+			if (seq != ".osrel .cmdline .initrd .linux ") print "sections: " seq
+			if (name[n] != ".linux") print "last is " name[n]
+		}')
+	if [ -z "$out" ]; then pass layout; else fail layout "${out//$'\n'/ }"; fi
+}
+
+# $1 = name, $2 = expected message; the rest: mkinitramfs arguments.
+refuses() {
+	local name=$1 msg=$2 rc=0 err
+	shift 2
+	err=$("$mk" "$@" 2>&1 >/dev/null) || rc=$?
+	if [ $rc -ne 1 ]; then
+		fail "$name" "exit status $rc, want 1"
+	elif [[ $err != *"$msg"* ]]; then
+		fail "$name" "message: ${err//$'\n'/ | }"
+	else
+		pass "$name"
+	fi
+}
+
+test_refusals() {
+	local base=(--init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR"
+		--initramfs "$tmp/r.img")
+	mkdir -p "$tmp/bad" "$tmp/unknown"
+	{ cat "$tmp/pol/sealroot.conf"; echo 'no.such.key = 1'; } >"$tmp/bad/sealroot.conf"
+	refuses bad-config "sealroot.conf:" "${base[@]}" --policies "$tmp/bad"
+	refuses bad-config-named "rejected by sealroot-lint" "${base[@]}" --policies "$tmp/bad"
+	sed 's/^modules *=.*/modules = virtio_blk no_such_module/' \
+		"$tmp/pol/sealroot.conf" >"$tmp/unknown/sealroot.conf"
+	refuses unknown-module "cannot find module 'no_such_module'" "${base[@]}" --policies "$tmp/unknown"
+	refuses encrypted-key "encrypted" "${base[@]}" --policies "$tmp/pol" \
+		--kernel "$SEALROOT_KERNEL" --cmdline x --key "$snakeoil_key" \
+		--cert "$snakeoil_cert" --output "$tmp/r.efi"
+	refuses no-cmdline "needs --cmdline" "${base[@]}" --policies "$tmp/pol" \
+		--kernel "$SEALROOT_KERNEL" --unsigned --output "$tmp/r.efi"
+	refuses bad-compress "bad --compress 'lz4'" "${base[@]}" --policies "$tmp/pol" --compress lz4
+	refuses bad-option "unknown option '--bogus'" --bogus
+	if [ -e "$tmp/r.img" ] || [ -e "$tmp/r.efi" ]; then
+		fail no-output-on-error "an output was written by a failed run"
+	else
+		pass no-output-on-error
+	fi
+}
+
+# A built-in module is skipped silently, '-' and '_' are the same.
+test_names() {
+	local builtin out
+	builtin=$(head -n 1 "$SEALROOT_MODDIR/modules.builtin" 2>/dev/null)
+	builtin=${builtin##*/}
+	builtin=${builtin%%.ko*}
+	mkdir -p "$tmp/names"
+	sed -e "s/^modules *=.*/modules = virtio-blk $builtin/" -e 's/^root\.fstype *=.*/root.fstype = auto/' \
+		"$tmp/pol/sealroot.conf" >"$tmp/names/sealroot.conf"
+	if ! "$mk" --init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR" \
+		--policies "$tmp/names" --compress none --initramfs "$tmp/names.cpio" >"$tmp/names.log" 2>&1; then
+		fail module-names "$(tail -n 2 "$tmp/names.log")"
+		return
+	fi
+	out=$(cd "$tmp" && cpio -i --quiet --to-stdout lib/modules/sealroot.order <names.cpio)
+	if [ "$out" = $'/lib/modules/virtio_ring.ko\n/lib/modules/virtio.ko\n/lib/modules/virtio_blk.ko' ]; then
+		pass module-names
+	else
+		fail module-names "order: ${out//$'\n'/ }"
+	fi
+}
+
+# Without --output no kernel is needed; every compressor is reproducible
+# and xz uses the CRC32 check the kernel's decompressor wants.
+test_compressors() {
+	local c why=''
+	for c in xz gzip; do
+		for run in 1 2; do
+			"$mk" --init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR" \
+				--policies "$tmp/pol" --compress $c --initramfs "$tmp/$c.$run" \
+				>"$tmp/$c.log" 2>&1 || why+=" $c failed"
+		done
+		cmp -s "$tmp/$c.1" "$tmp/$c.2" || why+=" $c differs"
+	done
+	xz --robot --list "$tmp/xz.1" 2>/dev/null | grep -q 'CRC32' || why+=" xz check is not CRC32"
+	gzip -t "$tmp/gzip.1" 2>/dev/null || why+=" gzip corrupt"
+	if [ -z "$why" ]; then pass compressors; else fail compressors "$why"; fi
+}
+
+# Compressed modules (.ko.xz, .ko.zst, .ko.gz) are packed decompressed.
+test_compressed_modules() {
+	local md=$tmp/cmod why='' m src
+	mkdir -p "$md/k" "$tmp/cpol"
+	for m in virtio_ring virtio virtio_blk; do
+		src=$(awk -F: -v m="/$m.ko" 'index($1, m) == length($1) - length(m) + 1 { print $1; exit }' \
+			"$SEALROOT_MODDIR/modules.dep")
+		cp "$SEALROOT_MODDIR/$src" "$md/k/$m.ko" || { fail compressed-modules "no $m in modules.dep"; return; }
+	done
+	xz --check=crc32 -c "$md/k/virtio_ring.ko" >"$md/k/virtio_ring.ko.xz"
+	zstd -q -c "$md/k/virtio.ko" >"$md/k/virtio.ko.zst"
+	gzip -n -c "$md/k/virtio_blk.ko" >"$md/k/virtio_blk.ko.gz"
+	printf '%s\n' "k/virtio_ring.ko.xz:" "k/virtio.ko.zst: k/virtio_ring.ko.xz" \
+		"k/virtio_blk.ko.gz: k/virtio.ko.zst k/virtio_ring.ko.xz" >"$md/modules.dep"
+	sed -e 's/^modules *=.*/modules = virtio_blk/' -e 's/^root\.fstype *=.*/root.fstype = auto/' \
+		"$tmp/pol/sealroot.conf" >"$tmp/cpol/sealroot.conf"
+	if ! "$mk" --init "$init" --tool-dir "$tooldir" --moddir "$md" --policies "$tmp/cpol" \
+		--compress none --initramfs "$tmp/cmod.cpio" >"$tmp/cmod.log" 2>&1; then
+		fail compressed-modules "$(tail -n 2 "$tmp/cmod.log")"
+		return
+	fi
+	mkdir -p "$tmp/cx"
+	(cd "$tmp/cx" && cpio -id --quiet <"$tmp/cmod.cpio") || why+=" cpio -i failed"
+	for m in virtio_ring virtio virtio_blk; do
+		cmp -s "$tmp/cx/lib/modules/$m.ko" "$md/k/$m.ko" || why+=" $m.ko differs"
+	done
+	[ "$(cat "$tmp/cx/lib/modules/sealroot.order" 2>/dev/null)" = \
+		$'/lib/modules/virtio_ring.ko\n/lib/modules/virtio.ko\n/lib/modules/virtio_blk.ko' ] ||
+		why+=" order"
+	if [ -z "$why" ]; then pass compressed-modules; else fail compressed-modules "$why"; fi
+}
+
+test_unsigned() {
+	"$mk" --init "$init" --policies "$tmp/pol" --tool-dir "$tooldir" \
+		--moddir "$SEALROOT_MODDIR" --kernel "$SEALROOT_KERNEL" --cmdline x \
+		--unsigned --output "$tmp/u.efi" >"$tmp/u.log" 2>&1 ||
+		{ fail unsigned "$(tail -n 2 "$tmp/u.log")"; return; }
+	if sbverify --list "$tmp/u.efi" 2>&1 | grep -q 'No signature table'; then
+		pass unsigned
+	else
+		fail unsigned "the --unsigned UKI carries a signature"
+	fi
+}
+
+if ! make_inputs; then
+	fail inputs "cannot build a static test init with ${CC:-cc}"
+	exit 1
+fi
+if test_build_twice; then
+	test_contents
+	test_order
+	test_signature
+	test_layout
+fi
+test_refusals
+test_names
+test_compressors
+test_compressed_modules
+test_unsigned
+exit $failed
