@@ -3,7 +3,9 @@
  * manifest parser's refusals and the determinism of the whole archive.
  * Archives and source files live in memfds: nothing touches the disk.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
