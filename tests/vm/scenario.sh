@@ -1,0 +1,80 @@
+# shellcheck shell=bash
+# Helpers for tests/vm/scenarios/*: each scenario builds its own UKI with
+# the real packer (mkinitramfs) and the real sealroot (build/init), boots
+# it, and prints "PASS name" / "FAIL name: why" lines judged on the
+# serial log.
+#
+#   sc_begin NAME               work dir in $W, kernel, base tree, policies copy in $W/policies
+#   sc_conf KEY VALUE           set a key in $W/policies/sealroot.conf
+#   sc_uki OUT [ARGS...]        mkinitramfs with the test kernel and snakeoil key
+#   sc_check NAME CMD...        PASS/FAIL on a command's status
+#   sc_log_has NAME REGEX       PASS/FAIL on a line in $LOG
+#   sc_summary                  print sealroot's summary line from $LOG
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SC_CMDLINE_BASE="console=ttyS0 printk.time=1"
+SC_FAILS=0
+
+sc_begin() {
+	SC_NAME=$1
+	W=$(vm_workdir "$SC_NAME")
+	LOG=$W/serial.log
+	vm_kernel
+	vm_basetree
+	cp -r "$VM_REPO/policies" "$W/policies"
+	sc_conf failure.action poweroff
+	sc_conf failure.delay 0
+	echo "$SC_NAME: work dir $W"
+}
+
+sc_conf() {	# KEY VALUE
+	local f=$W/policies/sealroot.conf
+	if grep -q "^$1 *=" "$f"; then
+		sed -i "s|^$1 *=.*|$1 = $2|" "$f"
+	else
+		printf '%s = %s\n' "$1" "$2" >>"$f"
+	fi
+}
+
+sc_uki() {	# OUT [mkinitramfs args...]
+	local out=$1
+	shift
+	"$VM_REPO/mkinitramfs" --init "$VM_REPO/build/init" \
+		--tool-dir "$VM_REPO/build/host" --policies "$W/policies" \
+		--kernel "$KERNEL" --moddir "$MODDIR" \
+		--key "$(vm_snakeoil_key)" --cert "$(vm_snakeoil_cert)" \
+		--output "$out" "$@"
+}
+
+sc_pass() { echo "PASS $SC_NAME/$1"; }
+sc_fail() { echo "FAIL $SC_NAME/$1: $2"; SC_FAILS=$((SC_FAILS + 1)); }
+
+sc_check() {	# NAME CMD...
+	local name=$1
+	shift
+	if "$@"; then sc_pass "$name"; else sc_fail "$name" "'$*' failed (log: ${LOG:-none})"; fi
+}
+
+sc_log_has() {	# NAME REGEX
+	if grep -Eq -- "$2" "$LOG"; then
+		sc_pass "$1"
+	else
+		sc_fail "$1" "no line matching '$2' in $LOG"
+	fi
+}
+
+sc_log_lacks() {	# NAME REGEX
+	if grep -Eq -- "$2" "$LOG"; then
+		sc_fail "$1" "unexpected line: $(grep -Em1 -- "$2" "$LOG")"
+	else
+		sc_pass "$1"
+	fi
+}
+
+sc_summary() {
+	grep -Eo 'sealroot: done: .*' "$LOG" | head -n 1 | tr -d '\r'
+}
+
+sc_end() {
+	exit $((SC_FAILS > 0))
+}
