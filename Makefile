@@ -13,7 +13,7 @@ SYSROOT := $(shell deps/sysroot path)
 CC := $(SYSROOT)/bin/cc
 HOSTCC ?= gcc
 PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/lib/pkgconfig pkg-config
-INIT_PKGS := blkid
+INIT_PKGS := blkid libcryptsetup devmapper libcrypto
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral
@@ -32,15 +32,17 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fno-omit-frame-pointer
 
 INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
-	src/devspec.c src/devwait.c src/modules.c src/switchroot.c
+	src/devspec.c src/devwait.c src/modules.c src/switchroot.c \
+	src/roothash.c src/verity.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
-LINT_SRCS := src/lint.c src/config.c src/devspec.c src/util.c
+LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec modules cpio
-unit_srcs_config := src/config.c src/devspec.c src/util.c
+UNIT_TESTS := config devspec modules cpio roothash
+unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
+unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c

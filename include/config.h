@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "verity.h"
+
 #define CONFIG_PATH "/etc/sealroot.conf"
 #define CONFIG_FILE_MAX (64 * 1024)
 #define CONFIG_LINE_MAX 1024
@@ -32,6 +34,10 @@ struct config {
 	unsigned root_timeout;		/* seconds to wait for devices */
 	char modules[512];		/* names, for mkinitramfs */
 	char init[256];			/* init of the real root */
+	char verity_roothash[129];	/* hex; empty: no dm-verity */
+	char verity_data[160];		/* device spec; empty: DPS */
+	char verity_hash[160];		/* device spec; empty: DPS */
+	enum verity_corruption verity_corruption;
 	enum failure_action failure_action;
 	unsigned failure_delay;		/* seconds before the action */
 	enum boot_mode mode;

@@ -20,6 +20,9 @@ struct devwait_req {
 	struct devids ids;
 };
 
+/* Probe one block device's identifiers (and file system type). */
+int devwait_probe(const char *path, struct devids *ids);
+
 /* Wait until every request is found or timeout_s seconds pass
  * (-ETIMEDOUT, after logging what was missing and what was seen). */
 int devwait_all(struct devwait_req *reqs, size_t n, unsigned timeout_s);

@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-#define MODULES_ORDER_PATH "/lib/modules/sealroot.order"
+#define MODULES_DIR "/lib/modules"
+#define MODULES_ORDER_PATH MODULES_DIR "/sealroot.order"
 #define MODULES_PATH_MAX 256
 
 typedef int (*modules_fn)(const char *path, void *userdata);

@@ -28,7 +28,8 @@ static const struct {
 	{ "early", "that the kernel has devtmpfs, proc, sysfs, securityfs and tmpfs" },
 	{ "config", "/etc/sealroot.conf (policies/ at build time) and the kernel command line" },
 	{ "modules", "that the packed modules belong to this kernel and are signed by its key" },
-	{ "wait", "the root device spec (root in sealroot.conf or root= on the kernel command line) and that the disk driver is in 'modules'" },
+	{ "wait", "the root device spec (root in sealroot.conf or root= on the kernel command line; with roothash=, the partitions its halves name or verity.data/verity.hash) and that the disk driver is in 'modules'" },
+	{ "verity", "that roothash= belongs to this root image and its hash partition, and that dm-verity is in 'modules'" },
 	{ "mount", "root.fstype and root.options, and that the file system's module is in 'modules'" },
 	{ "switch_root", "that the root holds an executable init ('init' in sealroot.conf or init=)" },
 };
@@ -131,6 +132,54 @@ static int read_cmdline(char *buf, size_t size)
 	return 0;
 }
 
+static int add_device(struct boot *b, const char *what, const char *spec)
+{
+	struct devwait_req *d = &b->devs[b->ndevs++];
+
+	d->what = what;
+	if (devspec_parse(spec, &d->spec) < 0) {
+		log_err("config", "cannot use %s '%s': not a device spec", what, spec);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* With a root hash, the root is the verity mapping of a data and a hash
+ * partition, by default found from the hash itself (DPS); without one,
+ * it is the device that 'root' names. */
+static int plan_devices(struct boot *b)
+{
+	const struct config *c = &b->cfg;
+	char data[48], hash[48], spec[64];
+	int r;
+
+	if (!c->verity_roothash[0]) {
+		if (!c->root[0]) {
+			log_err("config", "cannot boot: neither 'root' nor 'verity.roothash' (roothash=) is set");
+			return -EINVAL;
+		}
+		return add_device(b, "root", c->root);
+	}
+	if (c->root[0] && strcmp(c->root, "/dev/mapper/" VERITY_NAME)) {
+		log_err("config", "cannot use root '%s' with a root hash: the root is /dev/mapper/" VERITY_NAME
+			"; name its partitions with verity.data and verity.hash", c->root);
+		return -EINVAL;
+	}
+	r = roothash_parse(c->verity_roothash, &b->roothash);
+	if (r < 0) {
+		log_err("config", "cannot parse root hash '%s'", c->verity_roothash);
+		return r;
+	}
+	b->verity = true;
+	roothash_dps_partuuids(&b->roothash, data, hash);
+	snprintf(spec, sizeof(spec), "PARTUUID=%s", data);
+	r = add_device(b, "verity data", c->verity_data[0] ? c->verity_data : spec);
+	if (r < 0)
+		return r;
+	snprintf(spec, sizeof(spec), "PARTUUID=%s", hash);
+	return add_device(b, "verity hash", c->verity_hash[0] ? c->verity_hash : spec);
+}
+
 /* A configuration that does not parse is not used at all: the failure
  * policy falls back to the production defaults. */
 static int parse_config(struct boot *b)
@@ -152,12 +201,7 @@ static int parse_config(struct boot *b)
 		return r;
 	if (config_parse_cmdline(&b->cfg, cmdline, &err) < 0)
 		return log_config_error("/proc/cmdline", &err);
-	if (!b->cfg.root[0]) {
-		log_err("config", "cannot boot: no root device configured");
-		return -EINVAL;
-	}
-	b->root.what = "root";
-	return devspec_parse(b->cfg.root, &b->root.spec);
+	return plan_devices(b);
 }
 
 int boot_config(struct boot *b)
@@ -183,7 +227,28 @@ int boot_modules(struct boot *b)
 
 int boot_wait(struct boot *b)
 {
-	return devwait_all(&b->root, 1, b->cfg.root_timeout);
+	return devwait_all(b->devs, b->ndevs, b->cfg.root_timeout);
+}
+
+int boot_verity(struct boot *b)
+{
+	int r;
+
+	if (!b->verity) {
+		snprintf(b->root_path, sizeof(b->root_path), "%s", b->devs[0].path);
+		b->root_ids = b->devs[0].ids;
+		return 0;
+	}
+	r = verity_check_policy(b->cfg.verity_corruption);
+	if (r == 0)
+		r = verity_open(b->devs[0].path, b->devs[1].path, &b->roothash,
+				b->cfg.verity_corruption);
+	if (r < 0)
+		return r;
+	snprintf(b->root_path, sizeof(b->root_path), "/dev/mapper/%s", VERITY_NAME);
+	log_info("verity", "root verified: %s from %s and %s", b->root_path,
+		 b->devs[0].path, b->devs[1].path);
+	return devwait_probe(b->root_path, &b->root_ids);
 }
 
 /* With root.fstype=auto the probed type is used, but only a type we
@@ -193,23 +258,40 @@ static int pick_fstype(struct boot *b)
 	const char *t = b->cfg.root_fstype;
 
 	if (!strcmp(t, "auto"))
-		t = b->root.ids.type;
+		t = b->root_ids.type;
 	if (strcmp(t, "ext4") && strcmp(t, "erofs") && strcmp(t, "squashfs")) {
 		log_err("mount", "cannot mount '%s': file system type '%s' is not ext4, erofs or squashfs",
-			b->root.path, t);
+			b->root_path, t);
 		return -EMEDIUMTYPE;
 	}
 	snprintf(b->root_fstype, sizeof(b->root_fstype), "%s", t);
 	return 0;
 }
 
+/* The file system's modules are packed apart (fs-<type>.order) and
+ * loaded only for the type the root has. */
+static int load_fs_modules(const char *fstype)
+{
+	char path[64];
+	unsigned count = 0;
+	int r;
+
+	snprintf(path, sizeof(path), MODULES_DIR "/fs-%s.order", fstype);
+	r = modules_load_all(path, &count);
+	if (r == 0 && count)
+		log_info("mount", "loaded %u modules for %s", count, fstype);
+	return r;
+}
+
 int boot_mount(struct boot *b)
 {
 	int r = pick_fstype(b);
 
+	if (r == 0)
+		r = load_fs_modules(b->root_fstype);
 	if (r < 0)
 		return r;
-	return switchroot_mount(b->root.path, b->root_fstype,
+	return switchroot_mount(b->root_path, b->root_fstype,
 				b->cfg.root_options, SWITCHROOT_STAGING);
 }
 

@@ -4,16 +4,23 @@
 #ifndef SEALROOT_BOOT_H
 #define SEALROOT_BOOT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "devwait.h"
+#include "verity.h"
 
 #define BOOT_STAGES_MAX 16
 
 struct boot {
 	struct config cfg;
-	struct devwait_req root;
+	struct devwait_req devs[2];	/* root, or verity data and hash */
+	size_t ndevs;
+	bool verity;
+	struct roothash roothash;
+	char root_path[48];		/* what gets mounted */
+	struct devids root_ids;
 	char root_fstype[32];
 	uint64_t start_ms;
 	unsigned nstages;
@@ -29,6 +36,7 @@ int boot_early(struct boot *b);
 int boot_config(struct boot *b);
 int boot_modules(struct boot *b);
 int boot_wait(struct boot *b);
+int boot_verity(struct boot *b);
 int boot_mount(struct boot *b);
 int boot_switch_root(struct boot *b);
 

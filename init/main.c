@@ -14,6 +14,7 @@ int main(void)
 	boot_run(&b, "config", boot_config);
 	boot_run(&b, "modules", boot_modules);
 	boot_run(&b, "wait", boot_wait);
+	boot_run(&b, "verity", boot_verity);
 	boot_run(&b, "mount", boot_mount);
 	boot_run(&b, "switch_root", boot_switch_root);
 	boot_fail(&b, "switch_root", -ENOEXEC);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "devspec.h"
+#include "roothash.h"
 #include "util.h"
 
 enum key_type { KEY_STRING, KEY_UINT, KEY_ENUM };
@@ -25,6 +26,7 @@ struct key {
 
 static const char *const actions[] = { "reboot", "poweroff", "halt", NULL };
 static const char *const modes[] = { "production", "development", NULL };
+static const char *const corruption[] = { "eio", "restart", "panic", NULL };
 
 static bool valid_devspec(const char *v)
 {
@@ -37,6 +39,14 @@ static bool valid_fstype(const char *v)
 {
 	return !strcmp(v, "auto") || !strcmp(v, "ext4") || !strcmp(v, "erofs") ||
 	       !strcmp(v, "squashfs");
+}
+
+/* sha256 to sha512, in hex: the root hash of a dm-verity tree. */
+static bool valid_roothash(const char *v)
+{
+	struct roothash h;
+
+	return !*v || roothash_parse(v, &h) == 0;
 }
 
 static bool all_chars(const char *v, const char *extra)
@@ -81,6 +91,16 @@ static const struct key keys[] = {
 	  .expect = "module names separated by spaces" },
 	{ .name = "init", .cmdline = "init", STR(init), .valid = valid_abs_path,
 	  .expect = "an absolute path" },
+	{ .name = "verity.roothash", .cmdline = "roothash", STR(verity_roothash),
+	  .valid = valid_roothash, .expect = "64 to 128 hex digits (a root hash)" },
+	{ .name = "verity.data", .cmdline = "systemd.verity_root_data",
+	  STR(verity_data), .valid = valid_devspec,
+	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
+	{ .name = "verity.hash", .cmdline = "systemd.verity_root_hash",
+	  STR(verity_hash), .valid = valid_devspec,
+	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
+	{ .name = "verity.corruption", .cmdline = "sealroot.verity_corruption",
+	  ENUM(verity_corruption), .choices = corruption },
 	{ .name = "failure.action", .cmdline = "sealroot.failure", ENUM(failure_action),
 	  .choices = actions },
 	{ .name = "failure.delay", .cmdline = NULL, NUM(failure_delay), .min = 0, .max = 3600 },

@@ -53,6 +53,29 @@ static int split_tag(const char *text, enum devspec_tag *ret_tag,
 	return -EINVAL;
 }
 
+/* udev's /dev/disk/by-* links do not exist in the initramfs: take them
+ * for the tag they stand for, as systemd's command line keys allow. */
+static const char *const by_links[] = {
+	[DEVSPEC_PARTUUID] = "/dev/disk/by-partuuid/",
+	[DEVSPEC_PARTLABEL] = "/dev/disk/by-partlabel/",
+	[DEVSPEC_UUID] = "/dev/disk/by-uuid/",
+	[DEVSPEC_LABEL] = "/dev/disk/by-label/",
+};
+
+static void split_by_link(const char *text, enum devspec_tag *tag,
+			  const char **value)
+{
+	for (int t = DEVSPEC_PARTUUID; t <= DEVSPEC_LABEL; t++) {
+		size_t n = strlen(by_links[t]);
+
+		if (!strncmp(text, by_links[t], n)) {
+			*tag = t;
+			*value = text + n;
+			return;
+		}
+	}
+}
+
 /* Parse "TAG=value" or "/dev/...". UUIDs must look like UUIDs, labels
  * must be printable without blanks, and nothing longer than the buffer
  * is accepted: a truncated identifier could match the wrong device. */
@@ -63,6 +86,7 @@ int devspec_parse(const char *text, struct devspec *ret)
 
 	if (strncmp(text, "/dev/", 5) && split_tag(text, &tag, &value) < 0)
 		return -EINVAL;
+	split_by_link(text, &tag, &value);
 	if (!*value || strlen(value) >= DEVSPEC_VALUE_MAX)
 		return -EINVAL;
 	if (!is_printable_word(value))

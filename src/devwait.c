@@ -30,7 +30,7 @@ static void copy_id(char *dst, size_t size, blkid_probe pr, const char *name)
 		strcpy(dst, v);
 }
 
-static int probe(const char *path, struct devids *ids)
+int devwait_probe(const char *path, struct devids *ids)
 {
 	blkid_probe pr = blkid_new_probe_from_filename(path);
 
@@ -92,8 +92,8 @@ static void scan(struct seen *s, struct devwait_req *reqs, size_t n)
 			continue;
 		memset(ids, 0, sizeof(*ids));
 		strcpy(ids->name, de->d_name);
-		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
-		if (access(path, F_OK) < 0 || probe(path, ids) < 0)
+		snprintf(path, sizeof(path), "/dev/%s", ids->name);
+		if (access(path, F_OK) < 0 || devwait_probe(path, ids) < 0)
 			continue;
 		s->n++;
 		match_requests(reqs, n, ids);

@@ -12,7 +12,9 @@
 #   sc_summary                  print sealroot's summary line from $LOG
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SC_CMDLINE_BASE="console=ttyS0 printk.time=1"
+SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
+# A plain (unverified) root, by its fixed PARTLABEL from tests/vm/mkimage.
+SC_CMDLINE_PLAIN="$SC_CMDLINE_BASE root=PARTLABEL=sealroot-root"
 SC_FAILS=0
 
 sc_begin() {
