@@ -38,13 +38,14 @@ sc_conf() {	# KEY VALUE
 	fi
 }
 
-sc_uki() {	# OUT [mkinitramfs args...]
-	local out=$1
+sc_uki() {	# OUT [mkinitramfs args...]; signed unless --unsigned is given
+	local out=$1 sign=()
 	shift
+	[[ " $* " == *" --unsigned "* ]] ||
+		sign=(--key "$(vm_snakeoil_key)" --cert "$(vm_snakeoil_cert)")
 	"$VM_REPO/mkinitramfs" --init "$VM_REPO/build/init" \
 		--tool-dir "$VM_REPO/build/host" --policies "$W/policies" \
-		--kernel "$KERNEL" --moddir "$MODDIR" \
-		--key "$(vm_snakeoil_key)" --cert "$(vm_snakeoil_cert)" \
+		--kernel "$KERNEL" --moddir "$MODDIR" "${sign[@]}" \
 		--output "$out" "$@"
 }
 
