@@ -9,7 +9,12 @@ O ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-SYSROOT := $(shell deps/sysroot path)
+# Host build tools are checked (and installed if missing) before the
+# sysroot's path, which depends on the musl toolchain, can be known.
+SYSROOT := $(shell deps/sysroot host-packages >&2 && deps/sysroot path)
+ifeq ($(SYSROOT),)
+$(error cannot determine the dependency sysroot: see deps/sysroot's messages above)
+endif
 CC := $(SYSROOT)/bin/cc
 HOSTCC ?= gcc
 PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/lib/pkgconfig pkg-config
