@@ -14,7 +14,15 @@
 #                                  systemd-stub UKI, signed with the snakeoil key
 #   vm_hook OVERLAY NAME [FILE]    install marker hook NAME into OVERLAY (from FILE,
 #                                  or tests/vm/hooks/NAME, or stdin when FILE is -)
+#   vm_stage_tree STAGE TREE [OVERLAY...]
+#                                  STAGE (new dir) = TREE + overlays in order (hard links)
+#   vm_mkroot NAME ARGS...         tests/vm/mkroot, stdout parsed into VM_<NAME>_* variables
 #   vm_mkimage ARGS...             tests/vm/mkimage, stdout parsed into VM_IMG_* variables
+#   vm_esp_put IMG SRC DEST        replace/add file DEST on the ESP of an existing image
+#   vm_part_find IMG KEY VALUE     print "<start byte> <size bytes> <partno>" of the
+#                                  first GPT partition whose KEY (label, type, uuid)
+#                                  is VALUE; type takes a GUID or esp|root|root-verity
+#   vm_dps_partuuids ROOTHASH      print the DPS data and hash PARTUUIDs (two lines)
 #   vm_run ARGS...                 tests/vm/run (returns its status)
 #   VM_MARKER_OK                   --expect arguments for a clean boot to the marker
 
@@ -102,14 +110,100 @@ vm_hook() {	# OVERLAY NAME [FILE|-]
 	chmod 755 "$dst/$2"
 }
 
-vm_mkimage() {
-	local out line
-	out=$("$VM_DIR/mkimage" "$@") || vm_die "tests/vm/mkimage failed"
+# Stage a root tree without copying: hard links to TREE (instant, no space),
+# then each overlay extracted by tar, which unlinks an existing file before
+# writing it, so an overlay never writes through a link into the cached tree.
+# --keep-directory-symlink keeps /lib -> usr/lib and friends.
+vm_stage_tree() {	# STAGE TREE [OVERLAY...]
+	local stage=$1 tree=$2 o
+	shift 2
+	[ -d "$tree" ] || vm_die "tree '$tree' is not a directory"
+	[ ! -e "$stage" ] || vm_die "stage '$stage' already exists"
+	cp -al -- "$tree" "$stage" 2>/dev/null ||
+		{ rm -rf -- "$stage"; cp -a --reflink=auto -- "$tree" "$stage"; } ||
+		vm_die "cannot stage '$tree'"
+	for o in "$@"; do
+		[ -d "$o" ] || vm_die "overlay '$o' is not a directory"
+		tar -C "$o" -cf - . | tar -C "$stage" -xf - --keep-directory-symlink ||
+			vm_die "cannot apply overlay '$o'"
+	done
+}
+
+vm_parse_kv() {	# PREFIX < KEY=VALUE lines
+	local line
 	while IFS= read -r line; do
 		case "$line" in
-		[A-Z]*=*) printf -v "VM_IMG_${line%%=*}" '%s' "${line#*=}" ;;
+		[A-Z]*=*) printf -v "$1${line%%=*}" '%s' "${line#*=}" ;;
 		esac
-	done <<<"$out"
+	done
+}
+
+vm_mkimage() {
+	local out
+	out=$("$VM_DIR/mkimage" "$@") || vm_die "tests/vm/mkimage failed"
+	vm_parse_kv VM_IMG_ <<<"$out"
+}
+
+vm_mkroot() {	# NAME ARGS...  -> VM_<NAME>_ROOT_IMAGE, _HASH_IMAGE, _ROOTHASH, ...
+	local name=$1 out
+	shift
+	[[ "$name" =~ ^[A-Za-z0-9_]+$ ]] || vm_die "vm_mkroot: bad name '$name'"
+	out=$("$VM_DIR/mkroot" "$@") || vm_die "tests/vm/mkroot failed"
+	vm_parse_kv "VM_${name}_" <<<"$out"
+}
+
+vm_esp_put() { "$VM_DIR/esp-put" "$@" || vm_die "tests/vm/esp-put failed"; }
+
+# GPT lookups read the table with sfdisk -d (no loop device, no kernel).
+vm_part_find() {	# IMG label|type|uuid VALUE -> "start_bytes size_bytes partno"
+	local img=$1 key=$2 want=$3 dump
+	case "$key:$want" in
+	type:esp) want=c12a7328-f81f-11d2-ba4b-00a0c93ec93b ;;
+	type:root) want=4f68bce3-e8cd-4db1-96e7-fbcaf984b709 ;;
+	type:root-verity) want=2c7357ed-ebd2-46d9-aec1-23d437ec2bf5 ;;
+	label:*|type:*|uuid:*) ;;
+	*) vm_die "vm_part_find: key must be label, type or uuid" ;;
+	esac
+	dump=$(sfdisk -d -- "$img" 2>/dev/null) || return 1
+	awk -v key="$key" -v want="$want" '
+		BEGIN { want = tolower(want) }
+		/^sector-size:/ { ss = $2 }
+		/ : start=/ {
+			line = $0
+			sub(/^[^:]* : /, "", line)
+			n = split(line, f, /, */)
+			delete kv
+			for (i = 1; i <= n; i++) {
+				k = f[i]; sub(/=.*/, "", k); gsub(/ /, "", k)
+				v = f[i]; sub(/^[^=]*= */, "", v)
+				kv[k] = v
+			}
+			name = kv["name"]; gsub(/^"|"$/, "", name)
+			val = key == "label" ? name : tolower(kv[key])
+			partno++
+			if (val == want) {
+				if (!ss) ss = 512
+				printf "%d %d %d\n", kv["start"] * ss, kv["size"] * ss, partno
+				found = 1; exit
+			}
+		}
+		END { exit !found }' <<<"$dump"
+}
+
+# Discoverable Partitions Specification: the root partition's PARTUUID is
+# the first 128 bits of the root hash, the verity partition's the last 128,
+# each written as a UUID string of those bytes in order (systemd's
+# dissect-image: memcpy into an sd_id128_t, compared with the GPT UUID).
+vm_dps_partuuids() {	# ROOTHASH -> two lines: data PARTUUID, hash PARTUUID
+	local h=${1,,}
+	[[ "$h" =~ ^[0-9a-f]+$ ]] && [ ${#h} -ge 32 ] && [ $((${#h} % 2)) = 0 ] ||
+		vm_die "root hash '$1' is not an even number (>= 32) of hex digits"
+	vm_hex_uuid "${h:0:32}"
+	vm_hex_uuid "${h: -32}"
+}
+
+vm_hex_uuid() {	# 32 hex digits -> 8-4-4-4-12
+	echo "${1:0:8}-${1:8:4}-${1:12:4}-${1:16:4}-${1:20:12}"
 }
 
 vm_run() { "$VM_DIR/run" "$@"; }
