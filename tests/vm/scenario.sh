@@ -81,3 +81,29 @@ sc_summary() {
 sc_end() {
 	exit $((SC_FAILS > 0))
 }
+
+# A verified root: tests/vm/mkroot --verity in $W/$1 (default "root") from
+# the base tree, with the verity and slot marker hooks; sets ROOT_IMAGE,
+# HASH_IMAGE, ROOTHASH, ROOT_PARTUUID, HASH_PARTUUID, FSTYPE.
+sc_verity_root() {	# [DIR-NAME [FSTYPE [SLOT]]]
+	local dir=$W/${1:-root} fstype=${2:-ext4} slot=${3:-A} line
+	mkdir -p "$dir/overlay/etc"
+	vm_hook "$dir/overlay" verity
+	vm_hook "$dir/overlay" slot
+	echo "$slot" >"$dir/overlay/etc/sealroot-slot"
+	while IFS= read -r line; do
+		case $line in
+		[A-Z]*=*) printf -v "${line%%=*}" '%s' "${line#*=}" ;;
+		esac
+	done < <("$VM_DIR/mkroot" --tree "$VM_TREE" --overlay "$dir/overlay" \
+		--out-dir "$dir" --fstype "$fstype" --verity)
+	[ -n "${ROOTHASH:-}" ] || vm_die "mkroot gave no root hash"
+}
+
+# A disk with the verified root above as the DPS root and root-verity
+# partitions (PARTUUIDs from the root hash).
+sc_verity_disk() {	# UKI OUT
+	vm_mkimage --uki "$1" --out "$2" --root-image "$ROOT_IMAGE" \
+		--root-partuuid "$ROOT_PARTUUID" --verity-image "$HASH_IMAGE" \
+		--verity-partuuid "$HASH_PARTUUID"
+}
