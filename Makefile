@@ -52,11 +52,25 @@ unit_srcs_devspec := src/devspec.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
 
+# libFuzzer targets (clang, ASan+UBSan) for every parser of input
+# sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
+FUZZ_TARGETS := config cmdline modules verity manifest
+fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
+fuzz_srcs_cmdline := $(fuzz_srcs_config)
+fuzz_srcs_modules := src/modules.c src/log.c src/util.c
+fuzz_srcs_verity := src/devspec.c src/roothash.c
+fuzz_srcs_manifest := src/cpio.c
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz-%)
+FUZZ_SECONDS ?= 600
+
 HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio
 UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
 
 .DELETE_ON_ERROR:
-.PHONY: all sysroot tools unit-bins unit analyze check demo install clean
+.PHONY: all sysroot tools unit-bins unit analyze test-packages fuzz-bins fuzz check demo install clean
 
 all: $(O)/init tools
 
@@ -94,6 +108,21 @@ $(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wild
 
 unit-bins: $(UNIT_BINS) tools
 
+# The test tools (clang, QEMU, ...) are Debian packages the tests install.
+test-packages:
+	tests/vm/host-packages
+
+$(O)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz_srcs_$$*) $(wildcard include/*.h) | test-packages
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_srcs_$*)
+
+fuzz-bins: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS (default 10 minutes), from the seeds; new
+# inputs stay under $(O)/fuzz/corpus-*, crashes in $(O)/fuzz/.
+fuzz: fuzz-bins
+	SEALROOT_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run --fuzz-only
+
 # gcc's static analyzer over our own code, with the build's headers and
 # warnings: any report fails. At -O0: gcc 12 misses paths at -Os.
 NOOPT = $(filter-out -O% -D_FORTIFY_SOURCE%,$(1)) -O0
@@ -109,7 +138,7 @@ analyze: | $(CC)
 unit: unit-bins
 	tests/run --unit-only
 
-check: all unit-bins analyze
+check: all unit-bins analyze fuzz-bins
 	tests/run
 
 demo: all
