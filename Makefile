@@ -112,7 +112,7 @@ unit-bins: $(UNIT_BINS) tools
 test-packages:
 	tests/vm/host-packages
 
-$(O)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $$(fuzz_srcs_$$*) $(wildcard include/*.h) | test-packages
+$(O)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $$(fuzz_srcs_$$*) $(wildcard include/*.h) | test-packages
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_srcs_$*)
 

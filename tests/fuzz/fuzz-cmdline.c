@@ -5,18 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct config_error err;
 	struct config cfg;
-	char *text = malloc(len + 1);
+	char *text = fuzz_cstring(data, len);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, len);
-	text[len] = 0;
 	config_defaults(&cfg);
 	config_parse_cmdline(&cfg, text, &err);
 	free(text);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "devspec.h"
 #include "roothash.h"
 
@@ -14,12 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct devids ids = { .name = "vda2", .partuuid = "x", .label = "y" };
 	struct devspec spec;
 	struct roothash h;
-	char *text = malloc(len + 1);
+	char *text = fuzz_cstring(data, len);
 
 	if (!text)
 		return 0;
-	memcpy(text, data, len);
-	text[len] = 0;
 	if (roothash_parse(text, &h) == 0) {
 		roothash_dps_partuuids(&h, data_uuid, hash_uuid);
 		roothash_hex(&h, hex, sizeof(hex));
