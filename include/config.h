@@ -7,6 +7,7 @@
 #ifndef SEALROOT_CONFIG_H
 #define SEALROOT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -68,5 +69,8 @@ int config_parse_cmdline(struct config *cfg, const char *cmdline,
 void config_print(const struct config *cfg, FILE *out);
 
 const char *config_failure_action_name(enum failure_action a);
+
+/* The file system types sealroot mounts a read-only root from. */
+bool config_root_fstype_supported(const char *t);
 
 #endif

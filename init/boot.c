@@ -259,7 +259,7 @@ static int pick_fstype(struct boot *b)
 
 	if (!strcmp(t, "auto"))
 		t = b->root_ids.type;
-	if (strcmp(t, "ext4") && strcmp(t, "erofs") && strcmp(t, "squashfs")) {
+	if (!config_root_fstype_supported(t)) {
 		log_err("mount", "cannot mount '%s': file system type '%s' is not ext4, erofs or squashfs",
 			b->root_path, t);
 		return -EMEDIUMTYPE;
@@ -307,6 +307,14 @@ static unsigned long peak_memory_kb(void)
 	return p ? strtoul(p + 6, NULL, 10) : 0;
 }
 
+static void record_stage(struct boot *b, const char *name, uint64_t start)
+{
+	if (b->nstages < BOOT_STAGES_MAX) {
+		b->stages[b->nstages].name = name;
+		b->stages[b->nstages++].ms = now_ms() - start;
+	}
+}
+
 static void log_summary(struct boot *b, uint64_t end)
 {
 	char line[512];
@@ -333,8 +341,7 @@ int boot_switch_root(struct boot *b)
 	r = switchroot_enter(SWITCHROOT_STAGING);
 	if (r < 0)
 		return r;
-	b->stages[b->nstages].name = "switch_root";
-	b->stages[b->nstages++].ms = now_ms() - start;
+	record_stage(b, "switch_root", start);
 	log_summary(b, now_ms());
 	set_devkmsg("ratelimit");
 	log_close_kmsg();
@@ -342,7 +349,6 @@ int boot_switch_root(struct boot *b)
 	r = -errno;
 	log_open_kmsg();
 	log_err("switch_root", "cannot execute '%s': %s", b->cfg.init, strerror(-r));
-	b->nstages--;
 	return r;
 }
 
@@ -353,10 +359,7 @@ void boot_run(struct boot *b, const char *name, boot_stage_fn fn)
 
 	if (r < 0)
 		boot_fail(b, name, r);
-	if (b->nstages < BOOT_STAGES_MAX) {
-		b->stages[b->nstages].name = name;
-		b->stages[b->nstages++].ms = now_ms() - start;
-	}
+	record_stage(b, name, start);
 }
 
 /* Development mode only: a shell on the console if one was packed. */

@@ -35,10 +35,14 @@ static bool valid_devspec(const char *v)
 	return !*v || devspec_parse(v, &spec) == 0;
 }
 
+bool config_root_fstype_supported(const char *t)
+{
+	return !strcmp(t, "ext4") || !strcmp(t, "erofs") || !strcmp(t, "squashfs");
+}
+
 static bool valid_fstype(const char *v)
 {
-	return !strcmp(v, "auto") || !strcmp(v, "ext4") || !strcmp(v, "erofs") ||
-	       !strcmp(v, "squashfs");
+	return !strcmp(v, "auto") || config_root_fstype_supported(v);
 }
 
 /* sha256 to sha512, in hex: the root hash of a dm-verity tree. */
