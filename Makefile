@@ -3,6 +3,7 @@
 #   make check      unit tests (plain and ASan+UBSan) and VM scenarios
 #   make unit       host unit tests only
 #   make demo       build and boot the demo image in QEMU
+#   make bench      sealroot vs Debian's dracut + systemd initrd, side by side (not in check)
 #   make install    DESTDIR/PREFIX honoured
 
 O ?= build
@@ -70,7 +71,7 @@ HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio
 UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
 
 .DELETE_ON_ERROR:
-.PHONY: all sysroot tools unit-bins unit analyze test-packages fuzz-bins fuzz check demo install clean
+.PHONY: all sysroot tools unit-bins unit analyze test-packages fuzz-bins fuzz check demo bench install clean
 
 all: $(O)/init tools
 
@@ -143,6 +144,12 @@ check: all unit-bins analyze fuzz-bins
 
 demo: all
 	tests/vm/demo
+
+# Boots of both systems, interleaved; figures on stdout and in
+# $(O)/bench (bench.json, timeline.svg). BENCH_ARGS, e.g. --runs 9.
+bench: all
+	tests/vm/host-packages
+	tests/bench/run $(BENCH_ARGS)
 
 install: $(O)/init tools mkinitramfs
 	install -D -m 0755 $(O)/init $(DESTDIR)$(PREFIX)/lib/sealroot/init

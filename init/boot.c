@@ -316,17 +316,28 @@ static void record_stage(struct boot *b, const char *name, uint64_t start)
 	}
 }
 
-static unsigned long long timeval_ms(struct timeval tv)
-{
-	return (unsigned long long)tv.tv_sec * 1000 + (unsigned long long)tv.tv_usec / 1000;
-}
-
 /* CPU time splits the wall time: user is our own code, system the kernel's
  * work on our behalf (module signature checks and IMA hashing, mounts, dm
- * ioctls); the rest was spent waiting (devices, the TPM, I/O). */
-static void log_summary(struct boot *b, uint64_t end)
+ * ioctls); the rest was spent waiting (devices, the TPM, I/O). Counted from
+ * boot_start: as PID 1 we inherit the kernel's initcalls as system time. */
+static void cpu_ms(uint64_t ms[2])
 {
 	struct rusage ru = { 0 };
+
+	(void)getrusage(RUSAGE_SELF, &ru);
+	ms[0] = (uint64_t)ru.ru_utime.tv_sec * 1000 + (uint64_t)ru.ru_utime.tv_usec / 1000;
+	ms[1] = (uint64_t)ru.ru_stime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_usec / 1000;
+}
+
+void boot_start(struct boot *b)
+{
+	b->start_ms = now_ms();
+	cpu_ms(b->start_cpu_ms);
+}
+
+static void log_summary(struct boot *b, uint64_t end)
+{
+	uint64_t cpu[2];
 	char line[512];
 	size_t len = 0;
 
@@ -334,11 +345,12 @@ static void log_summary(struct boot *b, uint64_t end)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %llu",
 					i ? ", " : "", b->stages[i].name,
 					(unsigned long long)b->stages[i].ms);
-	(void)getrusage(RUSAGE_SELF, &ru);
+	cpu_ms(cpu);
 	log_notice("done", "%llu ms from start to exec of init (%s); started %llu ms after kernel; peak memory %lu kB; cpu user %llu ms, system %llu ms",
 		   (unsigned long long)(end - b->start_ms), line,
 		   (unsigned long long)b->start_ms, peak_memory_kb(),
-		   timeval_ms(ru.ru_utime), timeval_ms(ru.ru_stime));
+		   (unsigned long long)(cpu[0] - b->start_cpu_ms[0]),
+		   (unsigned long long)(cpu[1] - b->start_cpu_ms[1]));
 }
 
 int boot_switch_root(struct boot *b)

@@ -23,6 +23,7 @@ struct boot {
 	struct devids root_ids;
 	char root_fstype[32];
 	uint64_t start_ms;
+	uint64_t start_cpu_ms[2];	/* user, system: PID 1 inherits the kernel's init time */
 	unsigned nstages;
 	struct {
 		const char *name;
@@ -31,6 +32,8 @@ struct boot {
 };
 
 typedef int (*boot_stage_fn)(struct boot *b);
+
+void boot_start(struct boot *b);
 
 int boot_early(struct boot *b);
 int boot_config(struct boot *b);

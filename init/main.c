@@ -9,7 +9,7 @@ int main(void)
 {
 	static struct boot b;
 
-	b.start_ms = now_ms();
+	boot_start(&b);
 	boot_run(&b, "early", boot_early);
 	boot_run(&b, "config", boot_config);
 	boot_run(&b, "modules", boot_modules);
