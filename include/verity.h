@@ -17,14 +17,16 @@ enum verity_corruption {
 	VERITY_CORRUPTION_PANIC,	/* the kernel panics */
 };
 
-/* Check that the running kernel's dm-verity target supports the policy. */
-int verity_check_policy(enum verity_corruption policy);
+/* Check that the running kernel's dm-verity target supports the policy;
+ * *ret_flags gets the activation flags for verity_open (read-only, the
+ * policy, and what this target does better). */
+int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags);
 
 /* Set up VERITY_NAME read-only from data_dev and hash_dev (superblock on
  * the hash device). The root hash is checked against the top of the hash
  * tree first, and after activation the kernel's table must be a verity
  * target that has seen no corruption. */
 int verity_open(const char *data_dev, const char *hash_dev,
-		const struct roothash *h, enum verity_corruption policy);
+		const struct roothash *h, uint32_t flags);
 
 #endif

@@ -233,6 +233,7 @@ int boot_wait(struct boot *b)
 
 int boot_verity(struct boot *b)
 {
+	uint32_t flags = 0;
 	int r;
 
 	if (!b->verity) {
@@ -240,10 +241,9 @@ int boot_verity(struct boot *b)
 		b->root_ids = b->devs[0].ids;
 		return 0;
 	}
-	r = verity_check_policy(b->cfg.verity_corruption);
+	r = verity_check_policy(b->cfg.verity_corruption, &flags);
 	if (r == 0)
-		r = verity_open(b->devs[0].path, b->devs[1].path, &b->roothash,
-				b->cfg.verity_corruption);
+		r = verity_open(b->devs[0].path, b->devs[1].path, &b->roothash, flags);
 	if (r < 0)
 		return r;
 	snprintf(b->root_path, sizeof(b->root_path), "/dev/mapper/%s", VERITY_NAME);

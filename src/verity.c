@@ -3,6 +3,7 @@
 #include <libcryptsetup.h>
 #include <libdevmapper.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,13 +41,23 @@ static int target_version(const char *name, uint32_t ret[3])
 	return r;
 }
 
+static const uint32_t policy_flags[] = {
+	[VERITY_CORRUPTION_EIO] = 0,
+	[VERITY_CORRUPTION_RESTART] = CRYPT_ACTIVATE_RESTART_ON_CORRUPTION,
+	[VERITY_CORRUPTION_PANIC] = CRYPT_ACTIVATE_PANIC_ON_CORRUPTION,
+};
+
 /* restart_on_corruption came with dm-verity 1.3, panic_on_corruption
- * with 1.7: an older kernel would refuse the table, or worse. */
-int verity_check_policy(enum verity_corruption policy)
+ * with 1.7: an older kernel would refuse the table, or worse. From 1.9
+ * (Linux 6.0) blocks whose hashes are cached are verified in a tasklet
+ * instead of a workqueue: less latency on every read of the root, same
+ * checks (the kernel falls back to the workqueue for the rest). */
+int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags)
 {
 	static const uint32_t need_minor[] = { 0, 3, 7 };
 	static const char *const names[] = { "eio", "restart", "panic" };
 	uint32_t v[3];
+	bool tasklets;
 	int r = target_version("verity", v);
 
 	if (r < 0) {
@@ -54,12 +65,16 @@ int verity_check_policy(enum verity_corruption policy)
 			strerror(-r));
 		return r;
 	}
-	log_info("verity", "dm-verity target %u.%u.%u", v[0], v[1], v[2]);
+	tasklets = v[0] > 1 || (v[0] == 1 && v[1] >= 9);
+	log_info("verity", "dm-verity target %u.%u.%u%s", v[0], v[1], v[2],
+		 tasklets ? ", verifying in tasklets" : "");
 	if (v[0] == 1 && v[1] < need_minor[policy]) {
 		log_err("verity", "cannot use corruption policy '%s': dm-verity %u.%u.%u lacks it (needs 1.%u)",
 			names[policy], v[0], v[1], v[2], need_minor[policy]);
 		return -EOPNOTSUPP;
 	}
+	*ret_flags = CRYPT_ACTIVATE_READONLY | policy_flags[policy] |
+		     (tasklets ? CRYPT_ACTIVATE_TASKLETS : 0);
 	return 0;
 }
 
@@ -141,12 +156,6 @@ static int check_root_hash(struct crypt_device *cd, const char *data_dev,
 	return -EBADMSG;
 }
 
-static const uint32_t policy_flags[] = {
-	[VERITY_CORRUPTION_EIO] = 0,
-	[VERITY_CORRUPTION_RESTART] = CRYPT_ACTIVATE_RESTART_ON_CORRUPTION,
-	[VERITY_CORRUPTION_PANIC] = CRYPT_ACTIVATE_PANIC_ON_CORRUPTION,
-};
-
 /* The table the kernel now runs must be a verity target that has seen no
  * corruption ("V"): what we configured is what is enforced. */
 static int check_active(void)
@@ -178,7 +187,7 @@ static void log_from_cryptsetup(int level, const char *msg, void *userdata)
 }
 
 int verity_open(const char *data_dev, const char *hash_dev,
-		const struct roothash *h, enum verity_corruption policy)
+		const struct roothash *h, uint32_t flags)
 {
 	struct crypt_device *cd = NULL;
 	int r;
@@ -196,8 +205,7 @@ int verity_open(const char *data_dev, const char *hash_dev,
 	if (r < 0)
 		goto out_free;
 	r = crypt_activate_by_volume_key(cd, VERITY_NAME, (const char *)h->bytes,
-					 h->len, CRYPT_ACTIVATE_READONLY |
-					 policy_flags[policy]);
+					 h->len, flags);
 	if (r < 0) {
 		log_err("verity", "cannot activate '%s' from '%s' and '%s': %s",
 			VERITY_NAME, data_dev, hash_dev, strerror(-r));
