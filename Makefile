@@ -10,13 +10,11 @@ O ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-# Host build tools are checked (and installed if missing) before the
-# sysroot's path, which depends on the musl toolchain, can be known.
-SYSROOT := $(shell deps/sysroot host-packages >&2 && deps/sysroot path)
-ifeq ($(SYSROOT),)
-$(error cannot determine the dependency sysroot: see deps/sysroot's messages above)
-endif
-CC := $(SYSROOT)/bin/cc
+# The host is prepared by deps/setup (host packages, sysroot, test kernel);
+# make never installs anything. The sysroot's path depends on the musl
+# toolchain, so it is asked for only when a rule needs it, and only once.
+SYSROOT = $(eval SYSROOT := $(shell deps/sysroot path))$(SYSROOT)
+CC = $(SYSROOT)/bin/cc
 HOSTCC ?= gcc
 PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/lib/pkgconfig pkg-config
 INIT_PKGS := blkid libcryptsetup devmapper libcrypto
@@ -77,12 +75,12 @@ all: $(O)/init tools
 
 tools: $(HOST_TOOLS)
 
-sysroot: $(CC)
+# Checks the host build tools (naming what is missing), then builds the
+# sysroot unless it is cached.
+sysroot:
+	@deps/sysroot build >/dev/null
 
-$(CC):
-	deps/sysroot build >/dev/null
-
-$(O)/obj/%.o: %.c $(wildcard include/*.h init/*.h) | $(CC)
+$(O)/obj/%.o: %.c $(wildcard include/*.h init/*.h) | sysroot
 	@mkdir -p $(@D)
 	$(CC) $(INIT_CFLAGS) -c -o $@ $<
 
@@ -109,9 +107,10 @@ $(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wild
 
 unit-bins: $(UNIT_BINS) tools
 
-# The test tools (clang, QEMU, ...) are Debian packages the tests install.
+# The test tools (clang, QEMU, ...): deps/setup installs them; here they
+# are only checked, naming what is missing.
 test-packages:
-	tests/vm/host-packages
+	@tests/vm/host-packages --check >/dev/null
 
 $(O)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $$(fuzz_srcs_$$*) $(wildcard include/*.h) | test-packages
 	@mkdir -p $(@D)
@@ -127,7 +126,7 @@ fuzz: fuzz-bins
 # gcc's static analyzer over our own code, with the build's headers and
 # warnings: any report fails. At -O0: gcc 12 misses paths at -Os.
 NOOPT = $(filter-out -O% -D_FORTIFY_SOURCE%,$(1)) -O0
-analyze: | $(CC)
+analyze: | sysroot
 	@for f in $(INIT_SRCS); do \
 		$(CC) $(call NOOPT,$(INIT_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
@@ -147,8 +146,7 @@ demo: all
 
 # Boots of both systems, interleaved; figures on stdout and in
 # $(O)/bench (bench.json, timeline.svg). BENCH_ARGS, e.g. --runs 9.
-bench: all
-	tests/vm/host-packages
+bench: all test-packages
 	tests/bench/run $(BENCH_ARGS)
 
 install: $(O)/init tools mkinitramfs
