@@ -1,0 +1,134 @@
+/* The TPM 2.0: one ESAPI context per boot, over the kernel's resource
+ * manager (/dev/tpmrm0, device TCTI created directly: no tctildr, no
+ * dlopen, so the static binary carries exactly one transport).
+ *
+ * This module knows TPM objects, PCRs and sessions, nothing of LUKS or
+ * tokens. The sealed object and the primary key are those of systemd 252's
+ * systemd-tpm2 token (see tpm.c), so either side unseals what the other
+ * sealed.
+ *
+ * Every function returns 0 or -errno and writes its ret_* outputs only on
+ * success. A TPM failure is logged once here, decoded, and mapped:
+ *   -ENODEV       no TPM (device missing or not answering at open)
+ *   -EPERM        policy or PCR mismatch: the PCRs are not what was sealed
+ *   -ENOLCK       the TPM is in dictionary-attack lockout
+ *   -EBADMSG      a blob that is damaged or was not sealed under this parent
+ *   -EKEYREJECTED a persistent key whose name is not the one recorded
+ *   -ENOENT       no object at a persistent handle
+ *   -EEXIST       the persistent handle is taken
+ *   -EIO          any other TPM or transport failure
+ * Secrets only ever pass through fixed buffers and are wiped on every
+ * path; nothing here logs them. */
+#ifndef SEALROOT_TPM_H
+#define SEALROOT_TPM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tss2/tss2_esys.h>
+
+#define TPM_DEVICE "/dev/tpmrm0"
+
+/* Where sealroot persists its primary (owner hierarchy, TCG's range for
+ * storage primary keys 0x81000000-0x8100ffff). Not 0x81000001: systemd 254+
+ * puts its own SRK there, with noDA, a different key. "5EA1" for seal. */
+#define TPM_PRIMARY_HANDLE 0x81005ea1u
+
+#define TPM_PCR_COUNT 24
+#define TPM_PCR_MASK_ALL 0xffffffu
+#define TPM_DIGEST_SIZE 32	/* SHA-256: the only PCR bank and name hash used */
+#define TPM_SECRET_SIZE 32	/* the sealed secret, as systemd 252 seals it */
+#define TPM_UNSEAL_TRIES 30	/* TPM_RC_PCR_CHANGED retries, as systemd 252.3+ */
+
+/* The TPM's name of an object: nameAlg (2 bytes) then the digest of its
+ * public area. What the caller records at provisioning. */
+struct tpm_name {
+	uint16_t size;
+	uint8_t bytes[sizeof(TPMU_NAME)];
+};
+
+/* A sealed object as systemd stores it in the token's tpm2-blob:
+ * TPM2B_PRIVATE then TPM2B_PUBLIC, marshalled, nothing after. */
+#define TPM_BLOB_MAX (sizeof(TPM2B_PRIVATE) + sizeof(TPM2B_PUBLIC))
+struct tpm_blob {
+	size_t size;
+	uint8_t bytes[TPM_BLOB_MAX];
+};
+
+/* Commands counted by code, for the boot's report. */
+#define TPM_CC_SLOTS 16
+struct tpm_cc_count {
+	uint32_t cc;
+	unsigned n;
+};
+
+struct tpm {
+	/* Public: what this context sent to the TPM. */
+	unsigned commands;
+	struct tpm_cc_count by_cc[TPM_CC_SLOTS];
+	/* Test seam: called before each command goes out, with its code;
+	 * may send raw commands of its own on .tcti. */
+	void (*before_command)(struct tpm *t, uint32_t cc, void *userdata);
+	void *userdata;
+
+	/* Private. ESYS talks to .counter, which forwards to .tcti. */
+	TSS2_TCTI_CONTEXT_COMMON_V2 counter;
+	TSS2_TCTI_CONTEXT *tcti;
+	bool tcti_owned;
+	ESYS_CONTEXT *esys;
+};
+
+/* Open the TPM at dev (TPM_DEVICE) and start it up. */
+int tpm_open(struct tpm *t, const char *dev);
+/* The same on a TCTI the caller made (tests: swtpm); the caller keeps
+ * ownership of tcti and finalizes it after tpm_close. */
+int tpm_open_tcti(struct tpm *t, TSS2_TCTI_CONTEXT *tcti);
+void tpm_close(struct tpm *t);
+
+/* Release an ESYS handle: a transient object or session is flushed from
+ * the TPM, a persistent one only forgotten. *h becomes ESYS_TR_NONE. */
+void tpm_handle_release(struct tpm *t, ESYS_TR *h);
+
+/* Read the SHA-256 values of the PCRs in mask (bit n = PCR n) into
+ * ret_values[n]; other rows are left alone. */
+int tpm_pcr_read(struct tpm *t, uint32_t mask,
+		 uint8_t ret_values[TPM_PCR_COUNT][TPM_DIGEST_SIZE]);
+/* Extend one SHA-256 digest into the SHA-256 bank of PCR pcr. */
+int tpm_pcr_extend(struct tpm *t, unsigned pcr,
+		   const uint8_t digest[TPM_DIGEST_SIZE]);
+/* size bytes from the TPM's RNG, in the clear on the bus (not for
+ * secrets: tpm_seal draws its secret through an encrypted session). */
+int tpm_get_random(struct tpm *t, void *ret_buf, size_t size);
+
+/* Create systemd 252's ECC primary (owner hierarchy), transient. The
+ * TPM derives it from its seed and the template: the same key each time. */
+int tpm_primary_create(struct tpm *t, ESYS_TR *ret_handle,
+		       struct tpm_name *ret_name);
+/* Make the transient primary persistent at handle (TPM_PRIMARY_HANDLE);
+ * the transient stays loaded (release it). */
+int tpm_primary_persist(struct tpm *t, ESYS_TR transient, uint32_t handle,
+			ESYS_TR *ret_persistent);
+/* Use the key at a persistent handle only if its name is expected_name:
+ * whoever has root on a booted system can put another key there. */
+int tpm_primary_open_persistent(struct tpm *t, uint32_t handle,
+				const struct tpm_name *expected_name,
+				ESYS_TR *ret_handle);
+
+/* Seal TPM_SECRET_SIZE random bytes from the TPM under parent, to the
+ * current SHA-256 values of the PCRs in pcr_mask (PolicyPCR). Returns the
+ * blob, the policy digest (systemd's tpm2-policy-hash) and the secret. */
+int tpm_seal(struct tpm *t, ESYS_TR parent, uint32_t pcr_mask,
+	     struct tpm_blob *ret_blob,
+	     uint8_t ret_policy_digest[TPM_DIGEST_SIZE],
+	     uint8_t ret_secret[TPM_SECRET_SIZE]);
+/* Unseal blob under parent if the PCRs in pcr_mask still hold the sealed
+ * values: the policy digest is compared with expected_policy_digest before
+ * the TPM is asked (-EPERM). The session is salted with parent and
+ * encrypts the response: the secret never crosses the bus in the clear. */
+int tpm_unseal(struct tpm *t, ESYS_TR parent, const struct tpm_blob *blob,
+	       uint32_t pcr_mask,
+	       const uint8_t expected_policy_digest[TPM_DIGEST_SIZE],
+	       uint8_t ret_secret[TPM_SECRET_SIZE]);
+
+#endif
