@@ -44,12 +44,16 @@ LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec modules cpio roothash
+UNIT_TESTS := config devspec modules cpio roothash tpm
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
+unit_srcs_tpm := src/tpm.c src/log.c
+# Extra libraries a test links (host packages: tests/vm/host-packages).
+unit_libs_tpm := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc \
+	-ltss2-tcti-swtpm -ltss2-tcti-device -lcrypto
 
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
@@ -99,11 +103,11 @@ $(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
 .SECONDEXPANSION:
 $(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
 $(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*)
+	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
 unit-bins: $(UNIT_BINS) tools
 

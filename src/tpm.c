@@ -747,6 +747,9 @@ static int blob_unmarshal(const struct tpm_blob *blob,
 
 	if (blob->size > sizeof(blob->bytes))
 		return -EINVAL;
+	/* tss2-mu refuses a TPM2B_PUBLIC destination whose size is set. */
+	memset(ret_priv, 0, sizeof(*ret_priv));
+	memset(ret_pub, 0, sizeof(*ret_pub));
 	rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(blob->bytes, blob->size, &off,
 					     ret_priv);
 	if (rc == TSS2_RC_SUCCESS)

@@ -1,0 +1,610 @@
+/* src/tpm.c against a real TPM 2.0: swtpm (libtpms), started here on free
+ * TCP ports with its state in a directory next to this binary (under the
+ * build tree), killed and removed at the end. Nothing else on the host is
+ * touched: no /dev/tpm*, no system state. */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+#include <tss2/tss2_tcti_swtpm.h>
+
+#include "tpm.h"
+#include "unit.h"
+
+#define PCR_SEAL 7
+#define MASK_SEAL (1u << PCR_SEAL)
+#define PCR_DEBUG 16	/* resettable, extendable by anyone: for extend tests */
+#define PCR_IMA 10	/* what the kernel's IMA extends behind our back */
+
+static char state_dir[PATH_MAX];
+static pid_t swtpm_pid = -1;
+static int swtpm_port;
+static TSS2_TCTI_CONTEXT *tcti;
+
+/* ---- swtpm ---- */
+
+static int bind_port(int port)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_port = htons(port),
+	};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* A port P the kernel just gave out, with P+1 free too (swtpm's control
+ * channel). Another process could take them before swtpm does: the
+ * connection attempts below would then fail, and the test says so. */
+static int free_port_pair(void)
+{
+	for (int i = 0; i < 50; i++) {
+		int p = bind_port(0);
+
+		if (p > 0 && p < 65535 && bind_port(p + 1) == p + 1)
+			return p;
+	}
+	return -1;
+}
+
+static int swtpm_start(const char *self)
+{
+	char server[64], ctrl[64], state[PATH_MAX + 16], dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", self);
+	if (snprintf(state_dir, sizeof(state_dir), "%s/tpm-state.XXXXXX",
+		     dirname(dir)) >= (int)sizeof(state_dir) ||
+	    !mkdtemp(state_dir))
+		return -errno;
+	swtpm_port = free_port_pair();
+	if (swtpm_port < 0)
+		return -EADDRINUSE;
+	snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1",
+		 swtpm_port);
+	snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1",
+		 swtpm_port + 1);
+	snprintf(state, sizeof(state), "dir=%s", state_dir);
+	swtpm_pid = fork();
+	if (swtpm_pid < 0)
+		return -errno;
+	if (swtpm_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server,
+		       "--ctrl", ctrl, "--tpmstate", state, "--flags",
+		       "not-need-init,startup-clear", (char *)NULL);
+		_exit(127);
+	}
+	return 0;
+}
+
+/* swtpm takes a moment to listen: try for up to 5 s. */
+static int swtpm_connect(void)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+	char conf[64];
+	size_t size = 0;
+
+	snprintf(conf, sizeof(conf), "host=127.0.0.1,port=%d", swtpm_port);
+	if (Tss2_Tcti_Swtpm_Init(NULL, &size, conf) != TSS2_RC_SUCCESS)
+		return -EIO;
+	tcti = calloc(1, size);
+	if (!tcti)
+		return -ENOMEM;
+	for (int i = 0; i < 100; i++) {
+		if (Tss2_Tcti_Swtpm_Init(tcti, &size, conf) == TSS2_RC_SUCCESS)
+			return 0;
+		if (waitpid(swtpm_pid, NULL, WNOHANG) == swtpm_pid) {
+			swtpm_pid = -1;
+			return -ECHILD;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+static void remove_state_dir(void)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
+
+	if (!state_dir[0] || !(d = opendir(state_dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", state_dir,
+				 de->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+	rmdir(state_dir);
+}
+
+static void swtpm_stop(void)
+{
+	if (tcti) {
+		Tss2_Tcti_Finalize(tcti);
+		free(tcti);
+		tcti = NULL;
+	}
+	if (swtpm_pid > 0) {
+		kill(swtpm_pid, SIGTERM);
+		waitpid(swtpm_pid, NULL, 0);
+		swtpm_pid = -1;
+	}
+	remove_state_dir();
+}
+
+/* ---- helpers ---- */
+
+static bool all_poison(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != POISON)
+			return false;
+	return true;
+}
+
+static void open_tpm(struct tpm *t)
+{
+	int r = tpm_open_tcti(t, tcti);
+
+	if (r < 0) {
+		printf("  cannot open the TPM: %s\n", strerror(-r));
+		exit(1);
+	}
+}
+
+/* systemd's tpm2-policy-hash for a sha256 PolicyPCR, computed here from
+ * the spec: SHA256(0^32 || TPM_CC_PolicyPCR || TPML_PCR_SELECTION ||
+ * SHA256(concatenated PCR values)), for one PCR. */
+static void expected_policy(const uint8_t pcr_value[32], unsigned pcr,
+			    uint8_t ret[32])
+{
+	uint8_t buf[32 + 4 + 10 + 32] = { 0 };
+	uint8_t *p = buf + 32;
+
+	memcpy(p, "\x00\x00\x01\x7f", 4);
+	memcpy(p + 4, "\x00\x00\x00\x01\x00\x0b\x03", 7);
+	p[11 + pcr / 8] = 1u << (pcr % 8);
+	SHA256(pcr_value, 32, p + 14);
+	SHA256(buf, sizeof(buf), ret);
+}
+
+static void extend_pcr(struct tpm *t, unsigned pcr, uint8_t byte)
+{
+	uint8_t d[TPM_DIGEST_SIZE];
+
+	memset(d, byte, sizeof(d));
+	CHECK(tpm_pcr_extend(t, pcr, d) == 0);
+}
+
+static const char *cc_name(uint32_t cc)
+{
+	switch (cc) {
+	case TPM2_CC_Startup: return "Startup";
+	case TPM2_CC_ReadPublic: return "ReadPublic";
+	case TPM2_CC_Load: return "Load";
+	case TPM2_CC_StartAuthSession: return "StartAuthSession";
+	case TPM2_CC_PolicyPCR: return "PolicyPCR";
+	case TPM2_CC_PolicyGetDigest: return "PolicyGetDigest";
+	case TPM2_CC_PolicyRestart: return "PolicyRestart";
+	case TPM2_CC_Unseal: return "Unseal";
+	case TPM2_CC_FlushContext: return "FlushContext";
+	case TPM2_CC_PCR_Extend: return "PCR_Extend";
+	default: return "?";
+	}
+}
+
+static void print_counts(const char *what, const struct tpm *t)
+{
+	printf("  %s: %u TPM commands:", what, t->commands);
+	for (unsigned i = 0; i < TPM_CC_SLOTS && t->by_cc[i].n; i++)
+		printf(" %s(0x%03x)x%u", cc_name(t->by_cc[i].cc),
+		       (unsigned)t->by_cc[i].cc, t->by_cc[i].n);
+	printf("\n");
+}
+
+static void reset_counts(struct tpm *t)
+{
+	t->commands = 0;
+	memset(t->by_cc, 0, sizeof(t->by_cc));
+}
+
+/* Seal to PCR 7 under a transient primary; the outputs were poisoned. */
+struct sealed {
+	struct tpm_blob blob;
+	uint8_t policy[TPM_DIGEST_SIZE];
+	uint8_t secret[TPM_SECRET_SIZE];
+};
+
+static int seal(struct tpm *t, ESYS_TR parent, struct sealed *s)
+{
+	memset(s, POISON, sizeof(*s));
+	return tpm_seal(t, parent, MASK_SEAL, &s->blob, s->policy, s->secret);
+}
+
+/* ---- tests ---- */
+
+static void test_no_device(void)
+{
+	struct tpm t;
+
+	CHECK(tpm_open(&t, "/nonexistent/tpmrm0") == -ENODEV);
+}
+
+/* swtpm ran Startup itself: ours gets TPM_RC_INITIALIZE, which is fine;
+ * and again on a second context. */
+static void test_startup_started(void)
+{
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(t.commands == 1 && t.by_cc[0].cc == TPM2_CC_Startup);
+	tpm_close(&t);
+	open_tpm(&t);
+	tpm_close(&t);
+}
+
+static void test_pcr_read_extend(void)
+{
+	uint8_t before[TPM_PCR_COUNT][TPM_DIGEST_SIZE];
+	uint8_t after[TPM_PCR_COUNT][TPM_DIGEST_SIZE];
+	uint8_t d[TPM_DIGEST_SIZE], cat[2 * TPM_DIGEST_SIZE], want[32];
+	struct tpm t;
+
+	open_tpm(&t);
+	memset(before, POISON, sizeof(before));
+	CHECK(tpm_pcr_read(&t, TPM_PCR_MASK_ALL, before) == 0);
+	memset(after, POISON, sizeof(after));
+	memset(d, 0x42, sizeof(d));
+	CHECK(tpm_pcr_extend(&t, PCR_DEBUG, d) == 0);
+	CHECK(tpm_pcr_read(&t, 1u << PCR_DEBUG, after) == 0);
+	memcpy(cat, before[PCR_DEBUG], TPM_DIGEST_SIZE);
+	memcpy(cat + TPM_DIGEST_SIZE, d, TPM_DIGEST_SIZE);
+	SHA256(cat, sizeof(cat), want);
+	CHECK(memcmp(after[PCR_DEBUG], want, 32) == 0);
+	CHECK(all_poison(after[PCR_DEBUG - 1], TPM_DIGEST_SIZE));
+	CHECK(tpm_pcr_read(&t, 0, after) == -EINVAL);
+	CHECK(tpm_pcr_extend(&t, TPM_PCR_COUNT, d) == -EINVAL);
+	tpm_close(&t);
+}
+
+static void test_random(void)
+{
+	uint8_t buf[100];
+	struct tpm t;
+
+	open_tpm(&t);
+	memset(buf, POISON, sizeof(buf));
+	CHECK(tpm_get_random(&t, buf, sizeof(buf)) == 0);
+	CHECK(!all_poison(buf + 64, 36));
+	tpm_close(&t);
+}
+
+/* The primary is derived from the TPM's seed and the template: created
+ * twice, it is the same key; and its public area is systemd 252's. */
+static void test_primary_deterministic(void)
+{
+	struct tpm_name a, b;
+	TPM2B_PUBLIC *pub = NULL;
+	ESYS_TR h1, h2;
+	struct tpm t;
+
+	open_tpm(&t);
+	memset(&a, POISON, sizeof(a));
+	memset(&b, POISON, sizeof(b));
+	CHECK(tpm_primary_create(&t, &h1, &a) == 0);
+	CHECK(tpm_primary_create(&t, &h2, &b) == 0);
+	CHECK(a.size == 34 && a.bytes[0] == 0x00 && a.bytes[1] == 0x0b);
+	CHECK(a.size == b.size && memcmp(a.bytes, b.bytes, a.size) == 0);
+	CHECK(Esys_ReadPublic(t.esys, h1, ESYS_TR_NONE, ESYS_TR_NONE,
+			      ESYS_TR_NONE, &pub, NULL, NULL) == 0);
+	if (pub) {
+		CHECK(pub->publicArea.objectAttributes == 0x00030072);
+		CHECK(pub->publicArea.parameters.eccDetail.curveID ==
+		      TPM2_ECC_NIST_P256);
+		CHECK(pub->publicArea.parameters.eccDetail.symmetric.mode.aes ==
+		      TPM2_ALG_CFB);
+		Esys_Free(pub);
+	}
+	tpm_handle_release(&t, &h1);
+	tpm_handle_release(&t, &h2);
+	tpm_close(&t);
+}
+
+static void test_seal_unseal(void)
+{
+	uint8_t pcrs[TPM_PCR_COUNT][TPM_DIGEST_SIZE], want[32];
+	uint8_t out[TPM_SECRET_SIZE];
+	struct sealed s;
+	struct tpm_name name;
+	ESYS_TR primary;
+	struct tpm t;
+	int r;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	CHECK(!all_poison(s.secret, sizeof(s.secret)));
+	CHECK(s.blob.size > 0 && s.blob.size < sizeof(s.blob.bytes));
+	CHECK(tpm_pcr_read(&t, MASK_SEAL, pcrs) == 0);
+	expected_policy(pcrs[PCR_SEAL], PCR_SEAL, want);
+	CHECK(memcmp(s.policy, want, 32) == 0);
+	memset(out, POISON, sizeof(out));
+	r = tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out);
+	CHECK(r == 0);
+	if (r < 0)
+		printf("  unseal: %s\n", strerror(-r));
+	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+}
+
+/* After PCR 7 moves, the policy no longer matches: -EPERM, no output. */
+static void test_pcr_changed_refused(void)
+{
+	uint8_t out[TPM_SECRET_SIZE];
+	struct tpm_name name;
+	struct sealed s;
+	ESYS_TR primary;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	extend_pcr(&t, PCR_SEAL, 0x07);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) ==
+	      -EPERM);
+	CHECK(all_poison(out, sizeof(out)));
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+}
+
+/* A damaged, truncated, extended or foreign blob is -EBADMSG. */
+static void test_bad_blob(void)
+{
+	static const TPM2B_SENSITIVE_CREATE none;
+	static const TPML_PCR_SELECTION no_pcr;
+	uint8_t out[TPM_SECRET_SIZE];
+	TPM2B_PUBLIC other_tmpl;
+	struct tpm_name name;
+	struct sealed s, foreign;
+	struct tpm_blob bad;
+	ESYS_TR primary, other;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	memset(out, POISON, sizeof(out));
+
+	bad = s.blob;
+	bad.bytes[10] ^= 0x01;	/* inside the encrypted private part */
+	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
+	      -EBADMSG);
+	bad = s.blob;
+	bad.size -= 1;
+	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
+	      -EBADMSG);
+	bad = s.blob;
+	bad.bytes[bad.size++] = 0;
+	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
+	      -EBADMSG);
+	bad = s.blob;
+	bad.bytes[bad.size - 1] ^= 0x01;	/* the public authPolicy */
+	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
+	      -EBADMSG);
+
+	/* Sealed under another storage key: the TPM's integrity check. */
+	memset(&other_tmpl, 0, sizeof(other_tmpl));
+	{
+		TPM2B_PUBLIC *pub = NULL;
+
+		CHECK(Esys_ReadPublic(t.esys, primary, ESYS_TR_NONE,
+				      ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL,
+				      NULL) == 0);
+		if (pub) {
+			other_tmpl = *pub;
+			Esys_Free(pub);
+		}
+	}
+	other_tmpl.publicArea.unique.ecc.x.size = 1;	/* another key */
+	other_tmpl.publicArea.unique.ecc.x.buffer[0] = 1;
+	other_tmpl.publicArea.unique.ecc.y.size = 0;
+	CHECK(Esys_CreatePrimary(t.esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
+				 ESYS_TR_NONE, ESYS_TR_NONE, &none, &other_tmpl,
+				 NULL, &no_pcr, &other, NULL, NULL, NULL,
+				 NULL) == 0);
+	CHECK(seal(&t, other, &foreign) == 0);
+	CHECK(tpm_unseal(&t, primary, &foreign.blob, MASK_SEAL, foreign.policy,
+			 out) == -EBADMSG);
+	CHECK(all_poison(out, sizeof(out)));
+	tpm_handle_release(&t, &other);
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+}
+
+/* Persistent primary: used only with the recorded name. Then the normal
+ * boot's unseal, counted. */
+static void test_persistent(void)
+{
+	struct tpm_name name, wrong;
+	uint8_t out[TPM_SECRET_SIZE];
+	ESYS_TR transient, persistent, h;
+	struct sealed s;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &transient, &name) == 0);
+	CHECK(tpm_primary_persist(&t, transient, TPM_PRIMARY_HANDLE,
+				  &persistent) == 0);
+	CHECK(tpm_primary_persist(&t, transient, TPM_PRIMARY_HANDLE, &h) ==
+	      -EEXIST);
+	tpm_handle_release(&t, &transient);
+	CHECK(seal(&t, persistent, &s) == 0);
+	tpm_handle_release(&t, &persistent);
+	tpm_close(&t);
+
+	open_tpm(&t);
+	wrong = name;
+	wrong.bytes[5] ^= 0x01;
+	h = 0x5a5a5a5a;
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &wrong, &h) ==
+	      -EKEYREJECTED);
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE + 1, &name,
+					  &h) == -ENOENT);
+	CHECK(h == 0x5a5a5a5a);
+	tpm_close(&t);
+
+	/* A normal boot: open (Startup), then persistent primary + unseal. */
+	open_tpm(&t);
+	reset_counts(&t);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &name,
+					  &persistent) == 0);
+	CHECK(tpm_unseal(&t, persistent, &s.blob, MASK_SEAL, s.policy, out) ==
+	      0);
+	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
+	print_counts("normal unseal, persistent primary (after Startup)", &t);
+	CHECK(t.commands <= 7);
+	tpm_handle_release(&t, &persistent);
+	tpm_close(&t);
+}
+
+/* A raw TPM2_PCR_Extend of PCR 10 with an empty password, sent on the
+ * transport between two of the module's commands, as IMA would. */
+static void inject_extend(struct tpm *t, uint32_t cc, void *userdata)
+{
+	static const uint8_t cmd[] = {
+		0x80, 0x02, 0x00, 0x00, 0x00, 0x41, 0x00, 0x00, 0x01, 0x82,
+		0x00, 0x00, 0x00, PCR_IMA,
+		0x00, 0x00, 0x00, 0x09, 0x40, 0x00, 0x00, 0x09, 0x00, 0x00,
+		0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x01, 0x00, 0x0b,
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+	};
+	unsigned *left = userdata;
+	uint8_t resp[64];
+	size_t size = sizeof(resp);
+
+	if (cc != TPM2_CC_Unseal || *left == 0)
+		return;
+	(*left)--;
+	if (Tss2_Tcti_Transmit(t->tcti, sizeof(cmd), cmd) != 0 ||
+	    Tss2_Tcti_Receive(t->tcti, &size, resp, TSS2_TCTI_TIMEOUT_BLOCK) !=
+		    0 || size < 10 || memcmp(resp + 6, "\0\0\0\0", 4) != 0)
+		printf("  injected PCR_Extend failed\n");
+}
+
+static void test_pcr_changed_retry(void)
+{
+	uint8_t out[TPM_SECRET_SIZE];
+	struct tpm_name name;
+	unsigned left = 2;
+	struct sealed s;
+	ESYS_TR primary;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	t.before_command = inject_extend;
+	t.userdata = &left;
+	reset_counts(&t);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) == 0);
+	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
+	CHECK(left == 0);
+	print_counts("unseal with PCR 10 extended twice under it", &t);
+	t.before_command = NULL;
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+}
+
+/* In DA lockout the primary (DA-protected, as systemd's is) cannot be
+ * used: -ENOLCK. maxTries 0 puts the TPM in lockout at once. */
+static void test_lockout(void)
+{
+	uint8_t out[TPM_SECRET_SIZE];
+	struct tpm_name name;
+	struct sealed s;
+	ESYS_TR primary;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	CHECK(Esys_DictionaryAttackParameters(t.esys, ESYS_TR_RH_LOCKOUT,
+					      ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					      ESYS_TR_NONE, 0, 1000, 1000) ==
+	      0);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) ==
+	      -ENOLCK);
+	CHECK(all_poison(out, sizeof(out)));
+	CHECK(Esys_DictionaryAttackParameters(t.esys, ESYS_TR_RH_LOCKOUT,
+					      ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					      ESYS_TR_NONE, 32, 600, 600) ==
+	      0);
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	(void)argc;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	r = swtpm_start(argv[0]);
+	if (r == 0)
+		r = swtpm_connect();
+	if (r < 0) {
+		printf("FAIL swtpm: cannot start or reach swtpm: %s\n",
+		       strerror(-r));
+		swtpm_stop();
+		return 1;
+	}
+	RUN(test_no_device);
+	RUN(test_startup_started);
+	RUN(test_pcr_read_extend);
+	RUN(test_random);
+	RUN(test_primary_deterministic);
+	RUN(test_seal_unseal);
+	RUN(test_pcr_changed_refused);
+	RUN(test_bad_blob);
+	RUN(test_persistent);
+	RUN(test_pcr_changed_retry);
+	RUN(test_lockout);
+	swtpm_stop();
+	return UNIT_EXIT();
+}
