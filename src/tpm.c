@@ -246,7 +246,7 @@ static int device_tcti(const char *dev, TSS2_TCTI_CONTEXT **ret)
 
 int tpm_open(struct tpm *t, const char *dev)
 {
-	TSS2_TCTI_CONTEXT *tcti;
+	TSS2_TCTI_CONTEXT *tcti = NULL;
 	int r;
 
 	r = device_tcti(dev, &tcti);
