@@ -76,6 +76,7 @@ struct tpm {
 	TSS2_TCTI_CONTEXT_COMMON_V2 counter;
 	TSS2_TCTI_CONTEXT *tcti;
 	bool tcti_owned;
+	bool quieted;		/* we set TSS2_LOG */
 	ESYS_CONTEXT *esys;
 };
 

@@ -204,19 +204,36 @@ static int startup(struct tpm *t)
 	return 0;
 }
 
+/* tpm2-tss logs its own lines to stderr, our console, in its own grammar,
+ * next to the one we log: silence it for as long as the context lives,
+ * unless TSS2_LOG was given (the kernel passes cmdline key=value to init,
+ * so a developer can still ask for it). Gone again before any exec. */
+static bool quiet_tss2(void)
+{
+	return !getenv("TSS2_LOG") && setenv("TSS2_LOG", "all+none", 0) == 0;
+}
+
+static void unquiet_tss2(bool quieted)
+{
+	if (quieted)
+		unsetenv("TSS2_LOG");
+}
+
 int tpm_open_tcti(struct tpm *t, TSS2_TCTI_CONTEXT *tcti)
 {
 	TSS2_RC rc;
 	int r;
 
-	*t = (struct tpm){ .tcti_owned = false };
+	*t = (struct tpm){ .quieted = quiet_tss2() };
 	counter_init(t, tcti);
 	rc = Esys_Initialize(&t->esys, (TSS2_TCTI_CONTEXT *)&t->counter, NULL);
-	if (rc != TSS2_RC_SUCCESS)
+	if (rc != TSS2_RC_SUCCESS) {
+		tpm_close(t);
 		return fail_rc("initialize", "ESYS context", rc);
+	}
 	r = startup(t);
 	if (r < 0) {
-		Esys_Finalize(&t->esys);
+		tpm_close(t);
 		return r;
 	}
 	return 0;
@@ -235,10 +252,15 @@ static int device_tcti(const char *dev, TSS2_TCTI_CONTEXT **ret)
 	tcti = calloc(1, size);
 	if (!tcti)
 		return -ENOMEM;
+	errno = 0;
 	rc = Tss2_Tcti_Device_Init(tcti, &size, dev);
 	if (rc != TSS2_RC_SUCCESS) {
+		int e = errno;
+
 		free(tcti);
-		return fail("open", dev, rc, -ENODEV);
+		/* the TCTI's code says only "IO failure": open(2) said why */
+		return fail_msg("open", dev, e ? strerror(e) :
+				Tss2_RC_Decode(rc), -ENODEV);
 	}
 	*ret = tcti;
 	return 0;
@@ -247,19 +269,24 @@ static int device_tcti(const char *dev, TSS2_TCTI_CONTEXT **ret)
 int tpm_open(struct tpm *t, const char *dev)
 {
 	TSS2_TCTI_CONTEXT *tcti = NULL;
+	bool quieted = quiet_tss2();
 	int r;
 
 	r = device_tcti(dev, &tcti);
 	if (r < 0)
-		return r;
+		goto out_unquiet;
 	r = tpm_open_tcti(t, tcti);
 	if (r < 0) {
 		Tss2_Tcti_Finalize(tcti);
 		free(tcti);
-		return r;
+		goto out_unquiet;
 	}
 	t->tcti_owned = true;
+	t->quieted = quieted;
 	return 0;
+out_unquiet:
+	unquiet_tss2(quieted);
+	return r;
 }
 
 void tpm_close(struct tpm *t)
@@ -272,6 +299,8 @@ void tpm_close(struct tpm *t)
 	}
 	t->tcti = NULL;
 	t->tcti_owned = false;
+	unquiet_tss2(t->quieted);
+	t->quieted = false;
 }
 
 static bool handle_is_flushable(TPM2_HANDLE h)
@@ -407,6 +436,20 @@ int tpm_pcr_extend(struct tpm *t, unsigned pcr,
 
 /* ---- random ---- */
 
+/* ESYS decrypts the response in its own buffer: wipe what it left there. */
+static void wipe_response(struct tpm *t)
+{
+	TSS2_SYS_CONTEXT *sys = NULL;
+	const uint8_t *rp = NULL;
+	size_t size = 0;
+
+	if (Esys_GetSysContext(t->esys, &sys) != TSS2_RC_SUCCESS ||
+	    Tss2_Sys_GetRpBuffer(sys, &size, &rp) != TSS2_RC_SUCCESS || !rp)
+		return;
+	explicit_bzero((uint8_t *)rp, size);
+}
+
+
 /* Fill buf from the TPM's RNG; with an encrypting session the bytes cross
  * the bus encrypted. The TPM may answer fewer bytes than asked. */
 static int get_random(struct tpm *t, ESYS_TR session, uint8_t *buf,
@@ -427,6 +470,7 @@ static int get_random(struct tpm *t, ESYS_TR session, uint8_t *buf,
 		n = rnd->size < n ? rnd->size : n;
 		memcpy(buf + done, rnd->buffer, n);
 		explicit_bzero(rnd->buffer, sizeof(rnd->buffer));
+		wipe_response(t);
 		Esys_Free(rnd);
 		rnd = NULL;
 		if (n == 0)
@@ -795,19 +839,6 @@ static int load_sealed(struct tpm *t, ESYS_TR parent,
 	    (rc & TPM2_RC_P))
 		r = -EBADMSG;
 	return fail("load", "sealed object", rc, r);
-}
-
-/* ESYS decrypts the response in its own buffer: wipe what it left there. */
-static void wipe_response(struct tpm *t)
-{
-	TSS2_SYS_CONTEXT *sys = NULL;
-	const uint8_t *rp = NULL;
-	size_t size = 0;
-
-	if (Esys_GetSysContext(t->esys, &sys) != TSS2_RC_SUCCESS ||
-	    Tss2_Sys_GetRpBuffer(sys, &size, &rp) != TSS2_RC_SUCCESS || !rp)
-		return;
-	explicit_bzero((uint8_t *)rp, size);
 }
 
 /* One attempt: PolicyPCR, compare the digest, Unseal. -EAGAIN when a PCR

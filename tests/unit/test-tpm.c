@@ -393,7 +393,7 @@ static void test_bad_blob(void)
 {
 	static const TPM2B_SENSITIVE_CREATE none;
 	static const TPML_PCR_SELECTION no_pcr;
-	uint8_t out[TPM_SECRET_SIZE];
+	uint8_t out[TPM_SECRET_SIZE], want[TPM_DIGEST_SIZE];
 	TPM2B_PUBLIC other_tmpl;
 	struct tpm_name name;
 	struct sealed s, foreign;
@@ -419,8 +419,12 @@ static void test_bad_blob(void)
 	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
 	      -EBADMSG);
 	bad = s.blob;
-	bad.bytes[bad.size - 1] ^= 0x01;	/* the public authPolicy */
+	bad.bytes[bad.size - 1] ^= 0x01;	/* the public part's unique */
 	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
+	      -EBADMSG);
+	memcpy(want, s.policy, sizeof(want));
+	want[0] ^= 0x01;	/* a token whose policy hash is not the blob's */
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, want, out) ==
 	      -EBADMSG);
 
 	/* Sealed under another storage key: the TPM's integrity check. */
@@ -495,6 +499,37 @@ static void test_persistent(void)
 	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
 	print_counts("normal unseal, persistent primary (after Startup)", &t);
 	CHECK(t.commands <= 7);
+	tpm_handle_release(&t, &persistent);
+	tpm_close(&t);
+}
+
+/* The persistent primary and the one systemd 252 creates on every boot
+ * are one key: each unseals what was sealed under the other. */
+static void test_persistent_is_systemds_primary(void)
+{
+	uint8_t out[TPM_SECRET_SIZE];
+	ESYS_TR persistent, transient;
+	struct tpm_name name, recorded;
+	struct sealed a, b;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &transient, &recorded) == 0);
+	tpm_handle_release(&t, &transient);
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &recorded,
+					  &persistent) == 0);
+	CHECK(tpm_primary_create(&t, &transient, &name) == 0);
+	CHECK(seal(&t, persistent, &a) == 0);
+	CHECK(seal(&t, transient, &b) == 0);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_unseal(&t, transient, &a.blob, MASK_SEAL, a.policy, out) ==
+	      0);
+	CHECK(memcmp(out, a.secret, sizeof(out)) == 0);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_unseal(&t, persistent, &b.blob, MASK_SEAL, b.policy, out) ==
+	      0);
+	CHECK(memcmp(out, b.secret, sizeof(out)) == 0);
+	tpm_handle_release(&t, &transient);
 	tpm_handle_release(&t, &persistent);
 	tpm_close(&t);
 }
@@ -603,6 +638,7 @@ int main(int argc, char **argv)
 	RUN(test_pcr_changed_refused);
 	RUN(test_bad_blob);
 	RUN(test_persistent);
+	RUN(test_persistent_is_systemds_primary);
 	RUN(test_pcr_changed_retry);
 	RUN(test_lockout);
 	swtpm_stop();
