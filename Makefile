@@ -118,7 +118,15 @@ $(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wild
 	@mkdir -p $(@D)
 	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
-unit-bins: $(UNIT_BINS) tools
+# test-tpm once more, static against the device's own tpm2-tss (musl
+# sysroot), so the library the device links is the one tested on swtpm.
+$(O)/musl/test-tpm: tests/unit/test-tpm.c $(unit_srcs_tpm) tests/unit/unit.h $(wildcard include/*.h) | sysroot
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -ffunction-sections -fdata-sections,$(INIT_CFLAGS)) \
+		-DTEST_RAW_TCTI -static -o $@ $< $(unit_srcs_tpm) \
+		$(shell $(PKG_CONFIG) --static --libs $(TPM_PKGS) libcrypto)
+
+unit-bins: $(UNIT_BINS) $(O)/musl/test-tpm tools
 
 # The test tools (clang, QEMU, ...): deps/setup installs them; here they
 # are only checked, naming what is missing.

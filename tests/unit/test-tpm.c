@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include <openssl/sha.h>
+#ifndef TEST_RAW_TCTI
 #include <tss2/tss2_tcti_swtpm.h>
+#endif
 
 #include "tpm.h"
 #include "unit.h"
@@ -100,6 +102,129 @@ static int swtpm_start(const char *self)
 	return 0;
 }
 
+#ifdef TEST_RAW_TCTI
+/* The device build's tpm2-tss (musl sysroot) has no swtpm TCTI: this one
+ * speaks swtpm's raw TCP command channel, enough for the same tests to
+ * run against the library the device links. */
+struct raw_tcti {
+	TSS2_TCTI_CONTEXT_COMMON_V1 common;
+	int fd;
+	bool have_header;	/* read by a size query (response NULL) */
+	uint8_t header[10];
+};
+
+static int raw_fd(TSS2_TCTI_CONTEXT *ctx)
+{
+	return ((struct raw_tcti *)ctx)->fd;
+}
+
+static TSS2_RC raw_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size,
+			    const uint8_t *cmd)
+{
+	while (size > 0) {
+		ssize_t n = write(raw_fd(ctx), cmd, size);
+
+		if (n <= 0)
+			return TSS2_TCTI_RC_IO_ERROR;
+		cmd += n;
+		size -= n;
+	}
+	return TSS2_RC_SUCCESS;
+}
+
+static int read_all(int fd, uint8_t *buf, size_t size)
+{
+	while (size > 0) {
+		ssize_t n = read(fd, buf, size);
+
+		if (n <= 0)
+			return -1;
+		buf += n;
+		size -= n;
+	}
+	return 0;
+}
+
+static TSS2_RC raw_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size,
+			   uint8_t *resp, int32_t timeout)
+{
+	struct raw_tcti *r = (struct raw_tcti *)ctx;
+	const uint8_t *h = r->header;
+	uint32_t len;
+
+	(void)timeout;
+	if (!r->have_header && read_all(r->fd, r->header, 10) < 0)
+		return TSS2_TCTI_RC_IO_ERROR;
+	r->have_header = true;
+	len = (uint32_t)h[2] << 24 | h[3] << 16 | h[4] << 8 | h[5];
+	if (len < 10)
+		return TSS2_TCTI_RC_IO_ERROR;
+	if (!resp) {
+		*size = len;
+		return TSS2_RC_SUCCESS;
+	}
+	if (len > *size)
+		return TSS2_TCTI_RC_INSUFFICIENT_BUFFER;
+	memcpy(resp, r->header, 10);
+	r->have_header = false;
+	if (read_all(r->fd, resp + 10, len - 10) < 0)
+		return TSS2_TCTI_RC_IO_ERROR;
+	*size = len;
+	return TSS2_RC_SUCCESS;
+}
+
+static void raw_finalize(TSS2_TCTI_CONTEXT *ctx)
+{
+	close(raw_fd(ctx));
+}
+
+static TSS2_RC raw_init(TSS2_TCTI_CONTEXT *ctx, int port)
+{
+	struct raw_tcti *r = (struct raw_tcti *)ctx;
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_port = htons(port),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return TSS2_TCTI_RC_IO_ERROR;
+	}
+	*r = (struct raw_tcti){
+		.common = {
+			.magic = 0x5ea1700c,
+			.version = 1,
+			.transmit = raw_transmit,
+			.receive = raw_receive,
+			.finalize = raw_finalize,
+		},
+		.fd = fd,
+	};
+	return TSS2_RC_SUCCESS;
+}
+
+static int swtpm_connect(void)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+
+	tcti = calloc(1, sizeof(struct raw_tcti));
+	if (!tcti)
+		return -ENOMEM;
+	for (int i = 0; i < 100; i++) {
+		if (raw_init(tcti, swtpm_port) == TSS2_RC_SUCCESS)
+			return 0;
+		if (waitpid(swtpm_pid, NULL, WNOHANG) == swtpm_pid) {
+			swtpm_pid = -1;
+			return -ECHILD;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
+}
+#else
 /* swtpm takes a moment to listen: try for up to 5 s. */
 static int swtpm_connect(void)
 {
@@ -124,6 +249,7 @@ static int swtpm_connect(void)
 	}
 	return -ETIMEDOUT;
 }
+#endif
 
 static void remove_state_dir(void)
 {
