@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_sys.h>
@@ -559,11 +560,86 @@ static bool name_equal(const struct tpm_name *a, const struct tpm_name *b)
 	return a->size == b->size && memcmp(a->bytes, b->bytes, a->size) == 0;
 }
 
+/* The name of a public area: nameAlg, then its digest (SHA-256 only). */
+static int public_name(const TPM2B_PUBLIC *pub, struct tpm_name *ret)
+{
+	uint8_t buf[sizeof(TPMT_PUBLIC)];
+	size_t off = 0;
+
+	if (pub->publicArea.nameAlg != TPM2_ALG_SHA256 ||
+	    Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf),
+					&off) != TSS2_RC_SUCCESS)
+		return -EBADMSG;
+	ret->size = 2 + SHA256_DIGEST_LENGTH;
+	ret->bytes[0] = TPM2_ALG_SHA256 >> 8;
+	ret->bytes[1] = TPM2_ALG_SHA256 & 0xff;
+	SHA256(buf, off, ret->bytes + 2);
+	return 0;
+}
+
+/* The public area ESYS holds for h, from its serialized form (handle,
+ * name, resource type, TPM2B_PUBLIC: the format tpm2-tools keeps on disk). */
+static int esys_public(struct tpm *t, ESYS_TR h, TPM2B_PUBLIC *ret)
+{
+	TPM2B_NAME name = { .size = 0 };
+	uint8_t *buf = NULL;
+	size_t size = 0, off = 0;
+	TPM2_HANDLE handle;
+	UINT32 type;
+	TSS2_RC rc;
+
+	rc = Esys_TR_Serialize(t->esys, h, &buf, &size);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_errno(rc);
+	memset(ret, 0, sizeof(*ret));
+	rc = Tss2_MU_TPM2_HANDLE_Unmarshal(buf, size, &off, &handle);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Tss2_MU_TPM2B_NAME_Unmarshal(buf, size, &off, &name);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Tss2_MU_UINT32_Unmarshal(buf, size, &off, &type);
+	if (rc == TSS2_RC_SUCCESS && type == 1 /* IESYSC_KEY_RSRC */)
+		rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, size, &off, ret);
+	else if (rc == TSS2_RC_SUCCESS)
+		rc = TSS2_MU_RC_BAD_VALUE;
+	free(buf);
+	return rc == TSS2_RC_SUCCESS ? 0 : -EBADMSG;
+}
+
+/* Is the key at h the one named expected? The TPM's name for it must be
+ * expected, and so must the digest of the public area ESYS will encrypt
+ * session salts to: ESYS takes both from the TPM's ReadPublic answer
+ * without checking one against the other (tpm2-tss 4.1.3 esys_tr.c), so a
+ * forged answer on the bus could pair the right name with another key. */
+static int key_is_named(struct tpm *t, ESYS_TR h,
+			const struct tpm_name *expected)
+{
+	struct tpm_name name;
+	TPM2B_PUBLIC pub;
+	int r;
+
+	r = object_name(t, h, &name);
+	if (r < 0)
+		return r;
+	if (!name_equal(&name, expected))
+		return fail_msg("trust", "persistent primary key", "its name "
+				"is not the one recorded (replaced?)",
+				-EKEYREJECTED);
+	r = esys_public(t, h, &pub);
+	if (r == 0)
+		r = public_name(&pub, &name);
+	if (r < 0)
+		return fail_msg("trust", "persistent primary key", "cannot "
+				"read back its public area", r);
+	if (!name_equal(&name, expected))
+		return fail_msg("trust", "persistent primary key", "its public "
+				"area does not hash to its name", -EKEYREJECTED);
+	return 0;
+}
+
 int tpm_primary_open_persistent(struct tpm *t, uint32_t handle,
 				const struct tpm_name *expected_name,
 				ESYS_TR *ret_handle)
 {
-	struct tpm_name name;
 	ESYS_TR h = ESYS_TR_NONE;
 	TSS2_RC rc;
 	int r;
@@ -574,12 +650,7 @@ int tpm_primary_open_persistent(struct tpm *t, uint32_t handle,
 				   ESYS_TR_NONE, &h);
 	if (rc != TSS2_RC_SUCCESS)
 		return fail_rc("open", "persistent primary key", rc);
-	r = object_name(t, h, &name);
-	if (r == 0 && !name_equal(&name, expected_name)) {
-		r = fail_msg("trust", "persistent primary key", "its name "
-			     "is not the one recorded (replaced?)",
-			     -EKEYREJECTED);
-	}
+	r = key_is_named(t, h, expected_name);
 	if (r < 0) {
 		(void)Esys_TR_Close(t->esys, &h);
 		return r;
