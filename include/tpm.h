@@ -67,14 +67,18 @@ struct tpm {
 	/* Public: what this context sent to the TPM. */
 	unsigned commands;
 	struct tpm_cc_count by_cc[TPM_CC_SLOTS];
-	/* Test seam: called before each command goes out, with its code;
-	 * may send raw commands of its own on .tcti. */
+	/* Test seams: called before each command goes out, with its code
+	 * (may send raw commands of its own on .tcti), and with each
+	 * response before ESYS reads it (may alter it: a forged answer). */
 	void (*before_command)(struct tpm *t, uint32_t cc, void *userdata);
+	void (*on_response)(struct tpm *t, uint32_t cc, uint8_t *resp,
+			    size_t size, void *userdata);
 	void *userdata;
 
 	/* Private. ESYS talks to .counter, which forwards to .tcti. */
 	TSS2_TCTI_CONTEXT_COMMON_V2 counter;
 	TSS2_TCTI_CONTEXT *tcti;
+	uint32_t last_cc;
 	bool tcti_owned;
 	bool quieted;		/* we set TSS2_LOG */
 	ESYS_CONTEXT *esys;

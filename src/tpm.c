@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_sys.h>
@@ -149,6 +148,7 @@ static TSS2_RC counter_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size,
 	uint32_t cc = size >= 10 ? be32(cmd + 6) : 0;
 
 	count_command(t, cc);
+	t->last_cc = cc;
 	if (t->before_command)
 		t->before_command(t, cc, t->userdata);
 	return Tss2_Tcti_Transmit(t->tcti, size, cmd);
@@ -157,7 +157,12 @@ static TSS2_RC counter_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size,
 static TSS2_RC counter_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size,
 			       uint8_t *resp, int32_t timeout)
 {
-	return Tss2_Tcti_Receive(tpm_of(ctx)->tcti, size, resp, timeout);
+	struct tpm *t = tpm_of(ctx);
+	TSS2_RC rc = Tss2_Tcti_Receive(t->tcti, size, resp, timeout);
+
+	if (rc == TSS2_RC_SUCCESS && resp && t->on_response)
+		t->on_response(t, t->last_cc, resp, *size, t->userdata);
+	return rc;
 }
 
 static TSS2_RC counter_cancel(TSS2_TCTI_CONTEXT *ctx)
@@ -560,61 +565,15 @@ static bool name_equal(const struct tpm_name *a, const struct tpm_name *b)
 	return a->size == b->size && memcmp(a->bytes, b->bytes, a->size) == 0;
 }
 
-/* The name of a public area: nameAlg, then its digest (SHA-256 only). */
-static int public_name(const TPM2B_PUBLIC *pub, struct tpm_name *ret)
-{
-	uint8_t buf[sizeof(TPMT_PUBLIC)];
-	size_t off = 0;
-
-	if (pub->publicArea.nameAlg != TPM2_ALG_SHA256 ||
-	    Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf),
-					&off) != TSS2_RC_SUCCESS)
-		return -EBADMSG;
-	ret->size = 2 + SHA256_DIGEST_LENGTH;
-	ret->bytes[0] = TPM2_ALG_SHA256 >> 8;
-	ret->bytes[1] = TPM2_ALG_SHA256 & 0xff;
-	SHA256(buf, off, ret->bytes + 2);
-	return 0;
-}
-
-/* The public area ESYS holds for h, from its serialized form (handle,
- * name, resource type, TPM2B_PUBLIC: the format tpm2-tools keeps on disk). */
-static int esys_public(struct tpm *t, ESYS_TR h, TPM2B_PUBLIC *ret)
-{
-	TPM2B_NAME name = { .size = 0 };
-	uint8_t *buf = NULL;
-	size_t size = 0, off = 0;
-	TPM2_HANDLE handle;
-	UINT32 type;
-	TSS2_RC rc;
-
-	rc = Esys_TR_Serialize(t->esys, h, &buf, &size);
-	if (rc != TSS2_RC_SUCCESS)
-		return rc_errno(rc);
-	memset(ret, 0, sizeof(*ret));
-	rc = Tss2_MU_TPM2_HANDLE_Unmarshal(buf, size, &off, &handle);
-	if (rc == TSS2_RC_SUCCESS)
-		rc = Tss2_MU_TPM2B_NAME_Unmarshal(buf, size, &off, &name);
-	if (rc == TSS2_RC_SUCCESS)
-		rc = Tss2_MU_UINT32_Unmarshal(buf, size, &off, &type);
-	if (rc == TSS2_RC_SUCCESS && type == 1 /* IESYSC_KEY_RSRC */)
-		rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, size, &off, ret);
-	else if (rc == TSS2_RC_SUCCESS)
-		rc = TSS2_MU_RC_BAD_VALUE;
-	free(buf);
-	return rc == TSS2_RC_SUCCESS ? 0 : -EBADMSG;
-}
-
-/* Is the key at h the one named expected? The TPM's name for it must be
- * expected, and so must the digest of the public area ESYS will encrypt
- * session salts to: ESYS takes both from the TPM's ReadPublic answer
- * without checking one against the other (tpm2-tss 4.1.3 esys_tr.c), so a
- * forged answer on the bus could pair the right name with another key. */
+/* Is the key at h the one named expected? Esys_TR_GetName computes the
+ * name from the public area ESYS holds (it does not take the TPM's word
+ * for it), and that public area is the key ESYS encrypts session salts
+ * to: so a forged ReadPublic answer on the bus fails here as well as a
+ * key that root on a booted system put at the handle. */
 static int key_is_named(struct tpm *t, ESYS_TR h,
 			const struct tpm_name *expected)
 {
 	struct tpm_name name;
-	TPM2B_PUBLIC pub;
 	int r;
 
 	r = object_name(t, h, &name);
@@ -624,15 +583,6 @@ static int key_is_named(struct tpm *t, ESYS_TR h,
 		return fail_msg("trust", "persistent primary key", "its name "
 				"is not the one recorded (replaced?)",
 				-EKEYREJECTED);
-	r = esys_public(t, h, &pub);
-	if (r == 0)
-		r = public_name(&pub, &name);
-	if (r < 0)
-		return fail_msg("trust", "persistent primary key", "cannot "
-				"read back its public area", r);
-	if (!name_equal(&name, expected))
-		return fail_msg("trust", "persistent primary key", "its public "
-				"area does not hash to its name", -EKEYREJECTED);
 	return 0;
 }
 
@@ -779,7 +729,10 @@ static int blob_marshal(const TPM2B_PRIVATE *priv, const TPM2B_PUBLIC *pub,
 }
 
 /* Create the sealed object under parent, its data sent through the
- * session's parameter encryption. */
+ * session's parameter encryption. tpm2-tss keeps a copy of inSensitive in
+ * the ESYS context (for resubmission) that it frees unwiped at tpm_close;
+ * it cannot be reached from here, and dies with sealroot's image at the
+ * exec of switch_root. */
 static int seal_create(struct tpm *t, ESYS_TR parent, ESYS_TR session,
 		       const uint8_t secret[TPM_SECRET_SIZE],
 		       const uint8_t policy[TPM_DIGEST_SIZE],
@@ -809,6 +762,9 @@ static int seal_create(struct tpm *t, ESYS_TR parent, ESYS_TR session,
 	return r;
 }
 
+/* The secret comes from the TPM's RNG through a session salted with the
+ * parent that encrypts the answer, and goes back into Create through the
+ * same session's parameter encryption: never in the clear on the bus. */
 int tpm_seal(struct tpm *t, ESYS_TR parent, uint32_t pcr_mask,
 	     struct tpm_blob *ret_blob,
 	     uint8_t ret_policy_digest[TPM_DIGEST_SIZE],

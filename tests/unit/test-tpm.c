@@ -629,6 +629,38 @@ static void test_persistent(void)
 	tpm_close(&t);
 }
 
+/* A forged ReadPublic answer: the TPM's name for the key, with another
+ * public key beside it (a byte of the ECC point x changed). ESYS would
+ * salt sessions to that key: the module must refuse it. */
+static void forge_public(struct tpm *t, uint32_t cc, uint8_t *resp,
+			 size_t size, void *userdata)
+{
+	(void)t;
+	(void)userdata;
+	if (cc == TPM2_CC_ReadPublic && size > 40)
+		resp[40] ^= 0x01;
+}
+
+static void test_persistent_forged_public(void)
+{
+	struct tpm_name name;
+	ESYS_TR transient, h = 0x5a5a5a5a;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &transient, &name) == 0);
+	tpm_handle_release(&t, &transient);
+	t.on_response = forge_public;
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &name, &h) ==
+	      -EKEYREJECTED);
+	CHECK(h == 0x5a5a5a5a);
+	t.on_response = NULL;
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &name, &h) ==
+	      0);
+	tpm_handle_release(&t, &h);
+	tpm_close(&t);
+}
+
 /* The persistent primary and the one systemd 252 creates on every boot
  * are one key: each unseals what was sealed under the other. */
 static void test_persistent_is_systemds_primary(void)
@@ -765,6 +797,7 @@ int main(int argc, char **argv)
 	RUN(test_bad_blob);
 	RUN(test_persistent);
 	RUN(test_persistent_is_systemds_primary);
+	RUN(test_persistent_forged_public);
 	RUN(test_pcr_changed_retry);
 	RUN(test_lockout);
 	swtpm_stop();
