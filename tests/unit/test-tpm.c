@@ -251,6 +251,32 @@ static int swtpm_connect(void)
 }
 #endif
 
+/* A power cycle: swtpm's control channel CMD_INIT (2), flags 0. The TPM
+ * loses its volatile state (PCRs, loaded objects, sessions) and keeps
+ * its persistent objects; swtpm runs Startup(CLEAR) itself again. */
+static int swtpm_power_cycle(void)
+{
+	static const uint8_t cmd[8] = { 0, 0, 0, 2, 0, 0, 0, 0 };
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_port = htons(swtpm_port + 1),
+	};
+	uint8_t res[4] = { 0xff };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int r = -EIO;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    write(fd, cmd, sizeof(cmd)) == sizeof(cmd) &&
+	    read(fd, res, sizeof(res)) == sizeof(res) &&
+	    memcmp(res, "\0\0\0\0", 4) == 0)
+		r = 0;
+	close(fd);
+	return r;
+}
+
 static void remove_state_dir(void)
 {
 	char path[PATH_MAX + 256];
@@ -344,6 +370,7 @@ static const char *cc_name(uint32_t cc)
 	case TPM2_CC_Unseal: return "Unseal";
 	case TPM2_CC_FlushContext: return "FlushContext";
 	case TPM2_CC_PCR_Extend: return "PCR_Extend";
+	case TPM2_CC_CreatePrimary: return "CreatePrimary";
 	default: return "?";
 	}
 }
@@ -692,6 +719,66 @@ static void test_persistent_is_systemds_primary(void)
 	tpm_close(&t);
 }
 
+/* The TPM's dictionary-attack counter and its limit: a power cycle
+ * without TPM2_Shutdown makes the next use of a DA-protected key's
+ * authValue (the primary: systemd's template has no noDA) count as a
+ * failure. Printed for the power-cut scenarios. */
+static void print_da(struct tpm *t, const char *when)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMS_TAGGED_PROPERTY *p;
+	TPMI_YES_NO more;
+
+	if (Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+			       ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+			       TPM2_PT_LOCKOUT_COUNTER, 2, &more, &cap) != 0)
+		return;
+	p = cap->data.tpmProperties.tpmProperty;
+	if (cap->data.tpmProperties.count == 2)
+		printf("  %s: DA failed tries %u of %u\n", when, p[0].value,
+		       p[1].value);
+	Esys_Free(cap);
+}
+
+/* Provisioning boot: primary persisted, secret sealed. Power cycle. The
+ * next boot creates no primary and unseals with the recorded name. */
+static void test_reboot(void)
+{
+	uint8_t pcrs[TPM_PCR_COUNT][TPM_DIGEST_SIZE];
+	uint8_t out[TPM_SECRET_SIZE], zero[TPM_DIGEST_SIZE] = { 0 };
+	struct tpm_name name;
+	ESYS_TR primary;
+	struct sealed s;
+	struct tpm t;
+
+	CHECK(swtpm_power_cycle() == 0);
+	open_tpm(&t);
+	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
+	tpm_handle_release(&t, &primary);
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &name,
+					  &primary) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+
+	CHECK(swtpm_power_cycle() == 0);
+	open_tpm(&t);
+	CHECK(tpm_pcr_read(&t, MASK_SEAL, pcrs) == 0);
+	CHECK(memcmp(pcrs[PCR_SEAL], zero, sizeof(zero)) == 0);
+	reset_counts(&t);
+	memset(out, POISON, sizeof(out));
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &name,
+					  &primary) == 0);
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) == 0);
+	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
+	print_counts("unseal after a power cycle", &t);
+	print_da(&t, "after 2 power cycles without TPM2_Shutdown");
+	for (unsigned i = 0; i < TPM_CC_SLOTS; i++)
+		CHECK(t.by_cc[i].cc != TPM2_CC_CreatePrimary);
+	tpm_handle_release(&t, &primary);
+	tpm_close(&t);
+}
+
 /* A raw TPM2_PCR_Extend of PCR 10 with an empty password, sent on the
  * transport between two of the module's commands, as IMA would. */
 static void inject_extend(struct tpm *t, uint32_t cc, void *userdata)
@@ -798,6 +885,7 @@ int main(int argc, char **argv)
 	RUN(test_persistent);
 	RUN(test_persistent_is_systemds_primary);
 	RUN(test_persistent_forged_public);
+	RUN(test_reboot);
 	RUN(test_pcr_changed_retry);
 	RUN(test_lockout);
 	swtpm_stop();
