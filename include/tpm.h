@@ -8,12 +8,15 @@
  * sealed.
  *
  * Every function returns 0 or -errno and writes its ret_* outputs only on
- * success. A TPM failure is logged once here, decoded, and mapped:
+ * success. A failure is logged once here, decoded (callers do not log it
+ * again), and mapped:
  *   -ENODEV       no TPM (device missing or not answering at open)
  *   -EPERM        policy or PCR mismatch: the PCRs are not what was sealed
  *   -ENOLCK       the TPM is in dictionary-attack lockout
  *   -EBADMSG      a blob that is damaged or was not sealed under this parent
  *   -EKEYREJECTED a persistent key whose name is not the one recorded
+ *   -EACCES       an authorization failed (an owner password is set:
+ *                 systemd 252's primary needs the owner auth empty)
  *   -ENOENT       no object at a persistent handle
  *   -EEXIST       the persistent handle is taken
  *   -EIO          any other TPM or transport failure

@@ -88,6 +88,9 @@ static int rc_errno(TSS2_RC rc)
 	case TPM2_RC_PCR:
 	case TPM2_RC_PCR_CHANGED:
 		return -EPERM;
+	case TPM2_RC_AUTH_FAIL:
+	case TPM2_RC_BAD_AUTH:
+		return -EACCES;
 	case TPM2_RC_HANDLE:
 		return -ENOENT;
 	case TPM2_RC_NV_DEFINED:
