@@ -278,12 +278,13 @@ static int parse_type(json_object *obj, struct tpm2token *t,
 	return 0;
 }
 
-/* A canonical decimal keyslot: digits only, no leading zero. */
+/* A canonical decimal keyslot: digits only, no leading zero; the range
+ * check inside the loop also keeps v from overflowing. */
 static int parse_keyslot_string(const char *s, size_t n, uint32_t *ret)
 {
 	uint32_t v = 0;
 
-	if (n == 0 || n > 10 || (n > 1 && s[0] == '0'))
+	if (n == 0 || (n > 1 && s[0] == '0'))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
