@@ -577,6 +577,7 @@ struct out {
 	char *buf;
 	size_t size;
 	size_t len;
+	int err;
 };
 
 static void out_mem(struct out *o, const char *s, size_t n)
@@ -597,6 +598,18 @@ static void out_uint(struct out *o, uint32_t v)
 	int n = snprintf(num, sizeof(num), "%u", (unsigned int)v);
 
 	out_mem(o, num, (size_t)n);
+}
+
+/* An algorithm's name; an id the table lacks fails the output. */
+static void out_alg(struct out *o, const struct alg_name *tab, size_t n,
+		    uint16_t alg)
+{
+	const struct alg_name *a = alg_by_id(tab, n, alg);
+
+	if (a)
+		out_str(o, a->name);
+	else
+		o->err = -EINVAL;
 }
 
 static void out_hex(struct out *o, const uint8_t *p, size_t n)
@@ -653,12 +666,11 @@ static void out_token(struct out *o, const struct tpm2token *t)
 	out_str(o, "]");
 	if (t->pcr_bank) {
 		out_str(o, ",\"tpm2-pcr-bank\":\"");
-		out_str(o, alg_by_id(banks, ARRAY_SIZE(banks), t->pcr_bank)->name);
+		out_alg(o, banks, ARRAY_SIZE(banks), t->pcr_bank);
 		out_str(o, "\"");
 	}
 	out_str(o, ",\"tpm2-primary-alg\":\"");
-	out_str(o, alg_by_id(primary_algs, ARRAY_SIZE(primary_algs),
-			     t->primary_alg)->name);
+	out_alg(o, primary_algs, ARRAY_SIZE(primary_algs), t->primary_alg);
 	out_str(o, "\",\"tpm2-policy-hash\":\"");
 	out_hex(o, t->policy_hash, sizeof(t->policy_hash));
 	out_str(o, t->pin ? "\",\"tpm2-pin\":true" : "\",\"tpm2-pin\":false");
@@ -672,14 +684,10 @@ static void out_token(struct out *o, const struct tpm2token *t)
 	out_str(o, "}");
 }
 
-/* What tpm2token_parse would refuse. */
+/* What tpm2token_parse would refuse (unknown algorithms: out_alg). */
 static bool token_valid(const struct tpm2token *t)
 {
 	if (t->keyslot >= TPM2TOKEN_KEYSLOTS || t->pcr_mask >> TPM2TOKEN_PCRS)
-		return false;
-	if (t->pcr_bank && !alg_by_id(banks, ARRAY_SIZE(banks), t->pcr_bank))
-		return false;
-	if (!alg_by_id(primary_algs, ARRAY_SIZE(primary_algs), t->primary_alg))
 		return false;
 	if (!t->private_size || t->private_size > TPM2TOKEN_PRIVATE_MAX ||
 	    !t->public_size || t->public_size > TPM2TOKEN_PUBLIC_MAX)
@@ -699,6 +707,8 @@ int tpm2token_format(const struct tpm2token *t, char *buf, size_t size,
 	if (!token_valid(t))
 		return -EINVAL;
 	out_token(&o, t);
+	if (o.err)
+		return o.err;
 	if (o.len >= size)
 		return -ENOBUFS;
 	o = (struct out){ .buf = buf, .size = size };
