@@ -328,7 +328,7 @@ static void open_tpm(struct tpm *t)
 	int r = tpm_open_tcti(t, tcti);
 
 	if (r < 0) {
-		printf("  cannot open the TPM: %s\n", strerror(-r));
+		printf("FAIL open_tpm: cannot open the TPM: %s\n", strerror(-r));
 		exit(1);
 	}
 }
@@ -865,13 +865,13 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	atexit(swtpm_stop);	/* also when a test gives up with exit() */
 	r = swtpm_start(argv[0]);
 	if (r == 0)
 		r = swtpm_connect();
 	if (r < 0) {
 		printf("FAIL swtpm: cannot start or reach swtpm: %s\n",
 		       strerror(-r));
-		swtpm_stop();
 		return 1;
 	}
 	RUN(test_no_device);
@@ -888,6 +888,5 @@ int main(int argc, char **argv)
 	RUN(test_reboot);
 	RUN(test_pcr_changed_retry);
 	RUN(test_lockout);
-	swtpm_stop();
 	return UNIT_EXIT();
 }
