@@ -1,0 +1,138 @@
+/* The LUKS2 state volume (libcryptsetup): classify the device, provision a
+ * blank one crash-safely, find systemd's "systemd-tpm2" token, activate by
+ * the token's keyslot or by a recovery key, read the volume key for EVM.
+ * No TPM here: the caller unseals and passes the secret or passphrase.
+ *
+ * States (kept in the LUKS2 header's *subsystem* field, see luks.c):
+ *   BLANK         no signature libblkid sees and the first MiB all zero
+ *   PROVISIONING  subsystem "sealroot-provisioning", or sealroot's
+ *                 provisioning marker in sector 0 (a provisioning that
+ *                 was cut before its header was complete)
+ *   READY         subsystem "sealroot-ready"
+ *   FOREIGN       anything else; never written to
+ * Only BLANK and PROVISIONING are ever formatted; READY never is.
+ *
+ * Every function returns 0 or -errno, writes ret_* only on success and
+ * logs a failure once ("sealroot: state: cannot <verb> '<dev>': ...");
+ * callers do not log it again. libcryptsetup's own messages go through
+ * log.c too. Passphrases, recovery keys and volume keys only pass through
+ * fixed buffers, wiped on every path, never logged. */
+#ifndef SEALROOT_LUKS_H
+#define SEALROOT_LUKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tpm2token.h"
+
+#define LUKS_SUBSYSTEM_PROVISIONING "sealroot-provisioning"
+#define LUKS_SUBSYSTEM_READY "sealroot-ready"
+/* Sector 0 while the header is being written (see luks_provision). */
+#define LUKS_MARKER "SEALROOT-PROVISIONING-IN-PROGRESS\n"
+#define LUKS_MARKER_SIZE 512
+
+#define LUKS_HEADER_AREA (16u << 20)	/* headers + keyslots; data after */
+#define LUKS_MIN_DEVICE (LUKS_HEADER_AREA + (1u << 20))
+#define LUKS_VOLUME_KEY_SIZE 64		/* aes-xts-plain64, 2 x 256 bits */
+#define LUKS_VOLUME_KEY_MAX 64
+/* A keyslot we unlock must use PBKDF2 with at most this many iterations:
+ * systemd's TPM and recovery slots use 1000. A header edited offline to
+ * a memory-hard KDF could otherwise exhaust PID 1's memory. */
+#define LUKS_PBKDF2_ITER_MAX 10000
+#define LUKS_PASSPHRASE_MAX 512
+#define LUKS_WHAT_MAX 96
+
+enum luks_state {
+	LUKS_BLANK,
+	LUKS_PROVISIONING,
+	LUKS_READY,
+	LUKS_FOREIGN,
+};
+
+struct luks_info {
+	enum luks_state state;
+	/* PROVISIONING from the marker alone: provision again. */
+	bool interrupted;
+	/* Both LUKS2 header copies valid and of the same seqid: loading the
+	 * header writes nothing (libcryptsetup repairs a bad copy on load). */
+	bool consistent;
+	/* What was found, for messages: "an ext4 signature", ... */
+	char what[LUKS_WHAT_MAX];
+};
+
+/* Read-only look at dev (block device or image file): never a write,
+ * libcryptsetup is not asked (its header load may repair, i.e. write).
+ * Errors only when dev cannot be read. */
+int luks_classify(const char *dev, struct luks_info *ret);
+
+struct luks_slots {
+	int tpm_keyslot;
+	int tpm_token;
+	int recovery_keyslot;	/* -1: none */
+	int recovery_token;	/* -1: none */
+};
+
+/* From BLANK or PROVISIONING only (-EMEDIUMTYPE for FOREIGN, -EEXIST for
+ * READY, -ENOSPC below LUKS_MIN_DEVICE: nothing written): a new LUKS2
+ * header in memory (fresh volume key from libcryptsetup's RNG on
+ * /dev/random; subsystem "sealroot-provisioning"), keyslot with the
+ * passphrase tpm2token_passphrase(secret) at PBKDF2-sha512/1000, token
+ * *token (its keyslot field is set here), and when recovery_key is not
+ * NULL (tpm2token_recovery_format's string) a keyslot for it at the same
+ * PBKDF with a "systemd-recovery" token, as systemd-cryptenroll 252 does.
+ * Then written to dev so that a power cut at any point leaves BLANK or
+ * PROVISIONING: marker sector, everything after sector 0, sector 0. */
+int luks_provision(const char *dev, const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
+		   const struct tpm2token *token, const char *recovery_key,
+		   struct luks_slots *ret);
+
+/* PROVISIONING -> READY (one header update); 0 if already READY.
+ * -ESTALE if the provisioning was interrupted (provision again), -ENOENT
+ * for BLANK, -EMEDIUMTYPE for FOREIGN, -EUCLEAN for a header whose
+ * copies disagree. */
+int luks_mark_ready(const char *dev);
+
+/* Let libcryptsetup restore a LUKS2 header copy that is damaged or stale
+ * (a power cut during a header update) from the current one. The only
+ * header write outside provisioning, and only when the caller asks. */
+int luks_repair(const char *dev);
+
+/* The first systemd-tpm2 token with id >= start that parses strictly,
+ * names an active keyslot assigned to it and that keyslot's PBKDF is
+ * PBKDF2 within LUKS_PBKDF2_ITER_MAX. Each refused token is logged with
+ * its id. -ENOENT: no systemd-tpm2 token from start on; -EBADMSG: some,
+ * all refused. The header is never written (an inconsistent one is
+ * -EUCLEAN, see luks_repair). */
+int luks_tpm2_token(const char *dev, int start, struct tpm2token *ret_token,
+		    int *ret_id);
+
+/* Activate dev as /dev/mapper/name with passphrase on keyslot only; name
+ * NULL only checks that the passphrase opens it. -EKEYREJECTED: it does
+ * not; -ENOENT: no such active keyslot; -EEXIST: name in use. */
+int luks_activate(const char *dev, const char *name, int keyslot,
+		  const char *passphrase);
+
+/* The same with a recovery key as typed (any case, spaces, dashes), on
+ * the keyslots of systemd-recovery tokens only. -EINVAL: not a recovery
+ * key; -ENOENT: no recovery keyslot; -EKEYREJECTED: none opened. */
+int luks_activate_recovery(const char *dev, const char *name,
+			   const char *recovery_key);
+
+/* The volume key, unlocked by passphrase on keyslot, into the caller's
+ * fixed buffer (the caller wipes it). */
+int luks_volume_key(const char *dev, int keyslot, const char *passphrase,
+		    uint8_t ret_key[LUKS_VOLUME_KEY_MAX], size_t *ret_len);
+
+/* Test seam: called after each step of luks_provision with the step
+ * number; a negative return stops provisioning there with that code, as
+ * a power cut would (tests). NULL in production. */
+enum luks_step {
+	LUKS_STEP_BUILT,	/* header complete in memory, nothing written */
+	LUKS_STEP_MARKER,	/* marker in sector 0, synced */
+	LUKS_STEP_BODY,		/* all but sector 0 written, synced */
+	LUKS_STEP_HEADER,	/* sector 0 written, synced: header complete */
+};
+extern int (*luks_step_hook)(enum luks_step step, int fd);
+
+#endif
