@@ -10,7 +10,10 @@
  *                 was cut before its header was complete)
  *   READY         subsystem "sealroot-ready"
  *   FOREIGN       anything else; never written to
- * Only BLANK and PROVISIONING are ever formatted; READY never is.
+ * Only BLANK and PROVISIONING are ever formatted; READY never is. The
+ * open functions (token, activate, volume key) take any consistent LUKS2
+ * header and never write it, so a volume enrolled by systemd's own tools
+ * (FOREIGN: no subsystem of ours) opens, and is never formatted.
  *
  * Every function returns 0 or -errno, writes ret_* only on success and
  * logs a failure once ("sealroot: state: cannot <verb> '<dev>': ...");
@@ -54,6 +57,10 @@ struct luks_info {
 	enum luks_state state;
 	/* PROVISIONING from the marker alone: provision again. */
 	bool interrupted;
+	/* A valid LUKS2 header was found: the open functions accept it,
+	 * also when FOREIGN (a volume systemd-cryptenroll enrolled: opened,
+	 * never formatted). */
+	bool luks2;
 	/* Both LUKS2 header copies valid and of the same seqid: loading the
 	 * header writes nothing (libcryptsetup repairs a bad copy on load). */
 	bool consistent;

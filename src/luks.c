@@ -334,6 +334,7 @@ static int classify_fd(const char *dev, int fd, struct luks_info *info)
 	if (r < 0)
 		return r;
 	if (h.valid) {
+		info->luks2 = true;
 		classify_header(&h, info);
 		return 0;
 	}
@@ -363,7 +364,7 @@ int luks_classify(const char *dev, struct luks_info *ret)
 
 /* ---- loading for use ---- */
 
-/* A header of ours (PROVISIONING with a header, or READY), loaded by
+/* A LUKS2 header (ours or one systemd's tools enrolled), loaded by
  * libcryptsetup only if loading writes nothing. */
 static int cd_load(const char *dev, struct crypt_device **ret)
 {
@@ -374,8 +375,7 @@ static int cd_load(const char *dev, struct crypt_device **ret)
 	r = luks_classify(dev, &info);
 	if (r < 0)
 		return r;
-	if (info.state != LUKS_READY &&
-	    (info.state != LUKS_PROVISIONING || info.interrupted)) {
+	if (!info.luks2 || info.interrupted) {
 		log_err(STAGE, "cannot load '%s': it holds %s", dev, info.what);
 		return info.state == LUKS_FOREIGN ? -EMEDIUMTYPE : -ENOENT;
 	}
@@ -1026,7 +1026,7 @@ int luks_repair(const char *dev)
 	r = luks_classify(dev, &info);
 	if (r < 0 || info.consistent)
 		return r;
-	if (info.state != LUKS_READY && info.state != LUKS_PROVISIONING) {
+	if (!info.luks2 || info.interrupted) {
 		log_err(STAGE, "cannot repair '%s': it holds %s", dev, info.what);
 		return -EMEDIUMTYPE;
 	}
