@@ -94,10 +94,13 @@ static void cryptsetup_log(int level, const char *msg, void *userdata)
 		log_info(STAGE, "libcryptsetup: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/* Tokens are parsed here, never by libcryptsetup's token plugins: no
+ * dlopen of code from a file system into PID 1 (host builds have them). */
 static int cd_init(struct crypt_device **ret, const char *hdr, const char *dev)
 {
 	int r;
 
+	crypt_token_external_disable();
 	crypt_set_log_callback(NULL, cryptsetup_log, NULL);
 	r = hdr ? crypt_init_data_device(ret, hdr, dev) : crypt_init(ret, dev);
 	if (r == 0)
