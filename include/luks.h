@@ -61,8 +61,9 @@ struct luks_info {
 	 * also when FOREIGN (a volume systemd-cryptenroll enrolled: opened,
 	 * never formatted). */
 	bool luks2;
-	/* Both LUKS2 header copies valid and of the same seqid: loading the
-	 * header writes nothing (libcryptsetup repairs a bad copy on load). */
+	/* Both LUKS2 header copies valid and of the same seqid. If not, the
+	 * current copy (valid, highest seqid) is the one reported and used;
+	 * luks_repair restores the other when the caller decides to. */
 	bool consistent;
 	/* What was found, for messages: "an ext4 signature", ... */
 	char what[LUKS_WHAT_MAX];
@@ -94,23 +95,23 @@ int luks_provision(const char *dev, const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
 		   const struct tpm2token *token, const char *recovery_key,
 		   struct luks_slots *ret);
 
-/* PROVISIONING -> READY (one header update); 0 if already READY.
- * -ESTALE if the provisioning was interrupted (provision again), -ENOENT
- * for BLANK, -EMEDIUMTYPE for FOREIGN, -EUCLEAN for a header whose
- * copies disagree. */
+/* PROVISIONING -> READY (one header update, both copies); 0 without a
+ * write if already READY. -ESTALE if the provisioning was interrupted
+ * (provision again), -ENOENT for BLANK, -EMEDIUMTYPE for FOREIGN. */
 int luks_mark_ready(const char *dev);
 
-/* Let libcryptsetup restore a LUKS2 header copy that is damaged or stale
- * (a power cut during a header update) from the current one. The only
- * header write outside provisioning, and only when the caller asks. */
+/* Let libcryptsetup (crypt_repair) restore a LUKS2 header copy that is
+ * damaged or stale (a power cut during a header update) from the current
+ * one; 0 without a write if consistent. The only header write outside
+ * provisioning and marking ready, and only when the caller asks:
+ * loading never repairs (see luks.c). -EUCLEAN if still inconsistent. */
 int luks_repair(const char *dev);
 
 /* The first systemd-tpm2 token with id >= start that parses strictly,
  * names an active keyslot assigned to it and that keyslot's PBKDF is
  * PBKDF2 within LUKS_PBKDF2_ITER_MAX. Each refused token is logged with
  * its id. -ENOENT: no systemd-tpm2 token from start on; -EBADMSG: some,
- * all refused. The header is never written (an inconsistent one is
- * -EUCLEAN, see luks_repair). */
+ * all refused. The header is never written. */
 int luks_tpm2_token(const char *dev, int start, struct tpm2token *ret_token,
 		    int *ret_id);
 

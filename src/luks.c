@@ -95,12 +95,17 @@ static void cryptsetup_log(int level, const char *msg, void *userdata)
 }
 
 /* Tokens are parsed here, never by libcryptsetup's token plugins: no
- * dlopen of code from a file system into PID 1 (host builds have them). */
+ * dlopen of code from a file system into PID 1 (host builds have them).
+ * Metadata locking off (global, for good): locks only serialize processes
+ * and PID 1 is the initramfs's one user of libcryptsetup; without them
+ * crypt_load never rewrites a damaged, stale or JSON-invalid header copy
+ * (cryptsetup 2.6 skips auto-recovery then), so no open path writes. */
 static int cd_init(struct crypt_device **ret, const char *hdr, const char *dev)
 {
 	int r;
 
 	crypt_token_external_disable();
+	crypt_metadata_locking(NULL, 0);
 	crypt_set_log_callback(NULL, cryptsetup_log, NULL);
 	r = hdr ? crypt_init_data_device(ret, hdr, dev) : crypt_init(ret, dev);
 	if (r == 0)
@@ -367,8 +372,9 @@ int luks_classify(const char *dev, struct luks_info *ret)
 
 /* ---- loading for use ---- */
 
-/* A LUKS2 header (ours or one systemd's tools enrolled), loaded by
- * libcryptsetup only if loading writes nothing. */
+/* A LUKS2 header (ours or one systemd's tools enrolled), loaded without
+ * a write: with copies that disagree, libcryptsetup uses the current one
+ * (the one luks_classify reports) and leaves the other for luks_repair. */
 static int cd_load(const char *dev, struct crypt_device **ret)
 {
 	struct crypt_device *cd = NULL;
@@ -381,11 +387,6 @@ static int cd_load(const char *dev, struct crypt_device **ret)
 	if (!info.luks2 || info.interrupted) {
 		log_err(STAGE, "cannot load '%s': it holds %s", dev, info.what);
 		return info.state == LUKS_FOREIGN ? -EMEDIUMTYPE : -ENOENT;
-	}
-	if (!info.consistent) {
-		log_err(STAGE, "cannot load '%s': its two LUKS2 header copies disagree (an interrupted update?), repair first",
-			dev);
-		return -EUCLEAN;
 	}
 	r = cd_init(&cd, NULL, dev);
 	if (r == 0)
@@ -1035,7 +1036,7 @@ int luks_repair(const char *dev)
 	}
 	r = cd_init(&cd, NULL, dev);
 	if (r == 0)
-		r = crypt_load(cd, CRYPT_LUKS2, NULL);
+		r = crypt_repair(cd, CRYPT_LUKS2, NULL);
 	crypt_free(cd);
 	if (r == 0)
 		r = luks_classify(dev, &info);

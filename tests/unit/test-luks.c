@@ -517,11 +517,13 @@ static void test_power_cuts(void)
 
 /* Marking ready is one header update: primary, then secondary. A cut
  * tears one copy or leaves the secondary stale; the copy with the higher
- * valid seqid decides, as in libcryptsetup. */
+ * valid seqid decides, as in libcryptsetup. The open path uses it and
+ * writes nothing; luks_repair restores the other copy on request. */
 static void test_ready_cuts(void)
 {
 	const char *p = path("rcut.img");
 	static uint8_t old2[0x4000];
+	struct luks_info info;
 	struct tpm2token t;
 	uint8_t h[32];
 	int id;
@@ -532,36 +534,76 @@ static void test_ready_cuts(void)
 	CHECK(luks_mark_ready(p) == 0);
 	put(p, 0x4000, old2, sizeof(old2));
 	scribble(p, 4096 + 100, 512);
-	CHECK(state_of(p, NULL) == LUKS_PROVISIONING);
-	CHECK(luks_mark_ready(p) == -EUCLEAN);
+	CHECK(state_of(p, &info) == LUKS_PROVISIONING && !info.consistent);
 	CHECK(provision(p, true, NULL) == 0);
 	CHECK(provisioned_once(p));
 
-	/* New primary, old secondary: ready; never formatted; the open
-	 * path refuses to load (libcryptsetup would write) until repaired. */
+	/* New primary, old secondary: ready, never formatted, opens. */
 	copy(path("prov.img"), p);
 	get(p, 0x4000, old2, sizeof(old2));
 	CHECK(luks_mark_ready(p) == 0);
 	put(p, 0x4000, old2, sizeof(old2));
-	CHECK(state_of(p, NULL) == LUKS_READY);
+	CHECK(state_of(p, &info) == LUKS_READY && !info.consistent);
 	hash_file(p, h);
 	refuse("rcut.img", -EEXIST);
 	memset(&t, POISON, sizeof(t));
-	CHECK(luks_tpm2_token(p, 0, &t, &id) == -EUCLEAN);
-	CHECK(poisoned(&t, sizeof(t)));
-	CHECK(luks_activate(p, NULL, 0, pass) == -EUCLEAN);
+	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0 && id == 0);
+	CHECK(luks_activate(p, NULL, 0, pass) == 0);
 	CHECK(same_hash(h, p));
 	CHECK(luks_repair(p) == 0);
-	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0 && id == 0);
+	CHECK(state_of(p, &info) == LUKS_READY && info.consistent);
+	hash_file(p, h);
+	CHECK(luks_repair(p) == 0);
+	CHECK(same_hash(h, p));
 
 	/* New primary, torn secondary: the same. */
 	copy(path("prov.img"), p);
 	CHECK(luks_mark_ready(p) == 0);
 	scribble(p, 0x4000 + 4096 + 100, 512);
-	CHECK(state_of(p, NULL) == LUKS_READY);
+	CHECK(state_of(p, &info) == LUKS_READY && !info.consistent);
 	refuse("rcut.img", -EEXIST);
-	CHECK(luks_repair(p) == 0);
 	CHECK(luks_activate(p, NULL, 0, pass) == 0);
+	CHECK(luks_repair(p) == 0);
+	CHECK(state_of(p, &info) == LUKS_READY && info.consistent);
+}
+
+/* The primary copy's JSON edited (no "keyslots" object) and its
+ * checksum recomputed: libcryptsetup refuses that copy and, on a plain
+ * load, rewrites it from the secondary. Ours loads without a write. */
+static void break_primary_json(const char *p)
+{
+	static uint8_t area[0x4000];
+	unsigned int len = 0;
+	uint8_t *k;
+
+	get(p, 0, area, sizeof(area));
+	k = memmem(area + 4096, sizeof(area) - 4096, "\"keyslots\"", 10);
+	if (k)
+		memcpy(k, "\"keyslotz\"", 10);
+	memset(area + 448, 0, 64);
+	EVP_Digest(area, sizeof(area), area + 448, &len, EVP_sha256(), NULL);
+	put(p, 0, area, sizeof(area));
+}
+
+static void test_invalid_json_copy(void)
+{
+	const char *p = path("json.img"), *q = path("json2.img");
+	struct luks_info info;
+	struct tpm2token t;
+	uint8_t h[32];
+	int id;
+
+	copy(path("ready.img"), p);
+	break_primary_json(p);
+	copy(p, q);
+	hash_file(p, h);
+	CHECK(state_of(p, &info) == LUKS_READY && info.consistent);
+	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0);
+	CHECK(luks_activate(p, NULL, 0, pass) == 0);
+	CHECK(same_hash(h, p));
+	/* The stock path does write: the case is real. */
+	CHECK(sh("cryptsetup luksDump '%s' >/dev/null 2>&1", q) == 0);
+	CHECK(!same_hash(h, q));
 }
 
 /* ---- interop: a volume systemd-cryptenroll would have made ---- */
@@ -754,6 +796,7 @@ int main(int argc, char **argv)
 	RUN(test_round_trip);
 	RUN(test_power_cuts);
 	RUN(test_ready_cuts);
+	RUN(test_invalid_json_copy);
 	RUN(test_cryptenrolled);
 	RUN(test_hostile_tokens);
 	RUN(test_log_no_secrets);
