@@ -9,8 +9,11 @@
  * format (PROVISIONING is the one state that is formatted).
  *
  * Classification reads the binary headers itself (both copies, checksums
- * verified): libcryptsetup's crypt_load rewrites a damaged or stale copy
- * from the other one, a write we do not want while only looking.
+ * verified, the copy with the higher seqid current, as libcryptsetup reads
+ * them) and asks libblkid for other signatures: libcryptsetup is not
+ * needed to look. Where it is used, metadata locking is off, which keeps
+ * crypt_load from rewriting a bad or stale header copy (see cd_init): the
+ * open paths never write the header, hostile or torn.
  *
  * Volume key from libcryptsetup's RNG set to CRYPT_RNG_RANDOM: the key is
  * made inside libcryptsetup and never crosses our buffers (one copy fewer
@@ -34,14 +37,14 @@
  * (3) sector 0, synced: the primary header's checksum becomes valid in one
  * sector write. Marking ready is one libcryptsetup header update (primary,
  * then secondary, seqid + 1): torn, the copy with the higher valid seqid
- * says where we are, as libcryptsetup itself reads it. */
+ * says where we are, as libcryptsetup itself reads it; the other copy is
+ * restored only by luks_repair, when the caller asks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <blkid/blkid.h>
@@ -289,6 +292,14 @@ static bool has_marker(int fd)
 	       !memcmp(buf, LUKS_MARKER, sizeof(buf));
 }
 
+/* Header text is the attacker's: printable ASCII only into messages. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			*s = '?';
+}
+
 static void classify_header(const struct hdr_copy *h, struct luks_info *info)
 {
 	if (!strcmp(h->subsystem, LUKS_SUBSYSTEM_PROVISIONING))
@@ -299,6 +310,7 @@ static void classify_header(const struct hdr_copy *h, struct luks_info *info)
 		info->state = LUKS_FOREIGN;
 	snprintf(info->what, sizeof(info->what),
 		 "a LUKS2 header of subsystem '%.*s'", LABEL_LEN, h->subsystem);
+	printable(info->what);
 }
 
 /* No LUKS2 header: blank only if libblkid sees nothing and the first MiB
@@ -405,7 +417,7 @@ static int cd_load(const char *dev, struct crypt_device **ret)
 static int check_keyslot(struct crypt_device *cd, int slot, char *why,
 			 size_t size)
 {
-	struct crypt_pbkdf_type p;
+	struct crypt_pbkdf_type p = { 0 };
 	crypt_keyslot_info st = crypt_keyslot_status(cd, slot);
 
 	if (st != CRYPT_SLOT_ACTIVE && st != CRYPT_SLOT_ACTIVE_LAST) {

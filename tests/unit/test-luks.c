@@ -296,6 +296,12 @@ static void test_classify(void)
 		 path("other.img")) == 0);
 	check_kind("other.img", LUKS_FOREIGN, true);
 
+	/* A subsystem with a newline does not forge a log line. */
+	CHECK(sh("cryptsetup config --subsystem \"$(printf 'x\\nsealroot: forged')\" '%s'",
+		 path("other.img")) == 0);
+	CHECK(state_of(path("other.img"), &info) == LUKS_FOREIGN);
+	CHECK(strstr(info.what, "x?sealroot: forged") && !strchr(info.what, '\n'));
+
 	make_provisioned(path("prov.img"));
 	check_kind("prov.img", LUKS_PROVISIONING, true);
 	make_ready(path("ready.img"));
