@@ -134,7 +134,18 @@ $(O)/musl/test-tpm: tests/unit/test-tpm.c $(unit_srcs_tpm) tests/unit/unit.h $(w
 		-DTEST_RAW_TCTI -static -o $@ $< $(unit_srcs_tpm) \
 		$(shell $(PKG_CONFIG) --static --libs $(TPM_PKGS) libcrypto)
 
-unit-bins: $(UNIT_BINS) $(O)/musl/test-tpm tools
+# test-luks the same way: the device's libcryptsetup 2.6.1 (static, no
+# token plugins), blkid and json-c, on image files; cryptsetup(8) and
+# mkfs.ext4 from the host make the volumes that are not ours.
+LUKS_TEST_PKGS := libcryptsetup blkid libcrypto json-c
+$(O)/musl/test-luks: tests/unit/test-luks.c $(unit_srcs_luks) tests/unit/unit.h $(wildcard include/*.h) | sysroot
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -ffunction-sections -fdata-sections,$(INIT_CFLAGS)) \
+		$(shell $(PKG_CONFIG) --cflags $(LUKS_TEST_PKGS)) \
+		-static -o $@ $< $(unit_srcs_luks) \
+		$(shell $(PKG_CONFIG) --static --libs $(LUKS_TEST_PKGS))
+
+unit-bins: $(UNIT_BINS) $(O)/musl/test-tpm $(O)/musl/test-luks tools
 
 # The test tools (clang, QEMU, ...): deps/setup installs them; here they
 # are only checked, naming what is missing.
