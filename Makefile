@@ -53,7 +53,7 @@ LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec modules cpio roothash tpm2token tpm luks
+UNIT_TESTS := config devspec modules cpio roothash tpm2token tpm luks interop
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
@@ -62,11 +62,13 @@ unit_srcs_cpio := src/cpio.c
 unit_srcs_tpm2token := src/tpm2token.c
 unit_srcs_tpm := src/tpm.c src/log.c
 unit_srcs_luks := src/luks.c src/tpm2token.c src/log.c
+unit_srcs_interop := src/luks.c src/tpm.c src/tpm2token.c src/log.c
 # Host libraries a test links (the host's, not the sysroot's).
 unit_libs_tpm2token := -ljson-c -lcrypto
 unit_libs_tpm := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc \
 	-ltss2-tcti-swtpm -ltss2-tcti-device -lcrypto
 unit_libs_luks := -lcryptsetup -lblkid -ljson-c -lcrypto
+unit_libs_interop := $(unit_libs_tpm) -lcryptsetup -lblkid -ljson-c
 
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
