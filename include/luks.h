@@ -18,7 +18,18 @@
  * Every function returns 0 or -errno, writes ret_* only on success and
  * logs a failure once ("sealroot: state: cannot <verb> '<dev>': ...");
  * callers do not log it again. libcryptsetup's own messages go through
- * log.c too. Passphrases, recovery keys and volume keys only pass through
+ * log.c too (info level: context; ours is the error). Codes:
+ *   -EMEDIUMTYPE  FOREIGN: not ours to format, or no LUKS2 to open
+ *   -EEXIST       provision: READY (never formatted); activate: name in use
+ *   -ENOSPC       smaller than LUKS_MIN_DEVICE
+ *   -ESTALE       an interrupted provisioning (provision again)
+ *   -ENOENT       BLANK; no such token, keyslot or recovery keyslot
+ *   -EBADMSG      header refused by libcryptsetup; every token refused
+ *   -EKEYREJECTED the passphrase or recovery key does not open the keyslot
+ *   -EOPNOTSUPP   the keyslot's PBKDF is not a minimal PBKDF2: not tried
+ *   -EINVAL       not a passphrase or recovery key
+ *   -EUCLEAN      luks_repair left the copies inconsistent
+ * and I/O errors as they come (-EIO, -EBUSY: device in use, -ENOMEM). Passphrases, recovery keys and volume keys only pass through
  * fixed buffers, wiped on every path, never logged. */
 #ifndef SEALROOT_LUKS_H
 #define SEALROOT_LUKS_H
@@ -117,7 +128,8 @@ int luks_tpm2_token(const char *dev, int start, struct tpm2token *ret_token,
 
 /* Activate dev as /dev/mapper/name with passphrase on keyslot only; name
  * NULL only checks that the passphrase opens it. -EKEYREJECTED: it does
- * not; -ENOENT: no such active keyslot; -EEXIST: name in use. */
+ * not; -ENOENT: no such active keyslot; -EOPNOTSUPP: its PBKDF is not a
+ * minimal PBKDF2; -EEXIST: name in use. */
 int luks_activate(const char *dev, const char *name, int keyslot,
 		  const char *passphrase);
 

@@ -429,7 +429,7 @@ static int check_keyslot(struct crypt_device *cd, int slot, char *why,
 	    p.iterations > LUKS_PBKDF2_ITER_MAX) {
 		snprintf(why, size, "keyslot %d: PBKDF %s/%u is not a minimal PBKDF2",
 			 slot, p.type ? p.type : "?", p.iterations);
-		return -EKEYREJECTED;
+		return -EOPNOTSUPP;
 	}
 	return 0;
 }
