@@ -241,7 +241,8 @@ int boot_verity(struct boot *b)
 		b->root_ids = b->devs[0].ids;
 		return 0;
 	}
-	r = verity_check_policy(b->cfg.verity_corruption, &flags);
+	r = verity_check_policy(b->cfg.verity_corruption,
+				b->cfg.verity_tasklets, &flags);
 	if (r == 0)
 		r = verity_open(b->devs[0].path, b->devs[1].path, &b->roothash, flags);
 	if (r < 0)

@@ -51,8 +51,10 @@ static const uint32_t policy_flags[] = {
  * with 1.7: an older kernel would refuse the table, or worse. From 1.9
  * (Linux 6.0) blocks whose hashes are cached are verified in a tasklet
  * instead of a workqueue: less latency on every read of the root, same
- * checks (the kernel falls back to the workqueue for the rest). */
-int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags)
+ * checks (the kernel falls back to the workqueue for the rest); unless
+ * verity.tasklets = off. */
+int verity_check_policy(enum verity_corruption policy,
+			enum verity_tasklets want_tasklets, uint32_t *ret_flags)
 {
 	static const uint32_t need_minor[] = { 0, 3, 7 };
 	static const char *const names[] = { "eio", "restart", "panic" };
@@ -65,7 +67,8 @@ int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags)
 			strerror(-r));
 		return r;
 	}
-	tasklets = v[0] > 1 || (v[0] == 1 && v[1] >= 9);
+	tasklets = want_tasklets == VERITY_TASKLETS_AUTO &&
+		   (v[0] > 1 || (v[0] == 1 && v[1] >= 9));
 	log_info("verity", "dm-verity target %u.%u.%u%s", v[0], v[1], v[2],
 		 tasklets ? ", verifying in tasklets" : "");
 	if (v[0] == 1 && v[1] < need_minor[policy]) {
