@@ -37,28 +37,33 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 
 INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
 	src/devspec.c src/devwait.c src/modules.c src/switchroot.c \
-	src/roothash.c src/verity.c
+	src/roothash.c src/veritysb.c src/veritytab.c src/verity.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
 LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec modules cpio roothash
+UNIT_TESTS := config devspec modules cpio roothash veritysb veritytab
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
+unit_srcs_veritysb := src/veritysb.c src/roothash.c
+unit_libs_veritysb := -lcrypto
+unit_srcs_veritytab := src/veritytab.c
 
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
-FUZZ_TARGETS := config cmdline modules verity manifest
+FUZZ_TARGETS := config cmdline modules verity manifest veritysb
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config)
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
 fuzz_srcs_verity := src/devspec.c src/roothash.c
 fuzz_srcs_manifest := src/cpio.c
+fuzz_srcs_veritysb := src/veritysb.c src/roothash.c
+fuzz_libs_veritysb := -lcrypto
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -99,11 +104,11 @@ $(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
 .SECONDEXPANSION:
 $(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
 $(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
 	@mkdir -p $(@D)
-	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*)
+	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
 unit-bins: $(UNIT_BINS) tools
 
@@ -114,7 +119,7 @@ test-packages:
 
 $(O)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $$(fuzz_srcs_$$*) $(wildcard include/*.h) | test-packages
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_srcs_$*)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_srcs_$*) $(fuzz_libs_$*)
 
 fuzz-bins: $(FUZZ_BINS)
 
