@@ -36,7 +36,7 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fno-omit-frame-pointer
 
 INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
-	src/devspec.c src/devwait.c src/modules.c src/switchroot.c \
+	src/devspec.c src/devprobe.c src/devwait.c src/modules.c src/switchroot.c \
 	src/roothash.c src/veritysb.c src/veritytab.c src/verity.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
@@ -44,10 +44,11 @@ LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec modules cpio roothash veritysb veritytab
+UNIT_TESTS := config devspec devwait modules cpio roothash veritysb veritytab
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
+unit_srcs_devwait := src/devwait.c src/devspec.c src/log.c src/util.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c

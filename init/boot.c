@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "devprobe.h"
 #include "log.h"
 #include "modules.h"
 #include "switchroot.h"
@@ -228,7 +229,7 @@ int boot_modules(struct boot *b)
 
 int boot_wait(struct boot *b)
 {
-	return devwait_all(b->devs, b->ndevs, b->cfg.root_timeout);
+	return devwait_all("", b->devs, b->ndevs, b->cfg.root_timeout);
 }
 
 int boot_verity(struct boot *b)
@@ -250,7 +251,7 @@ int boot_verity(struct boot *b)
 	snprintf(b->root_path, sizeof(b->root_path), "/dev/mapper/%s", VERITY_NAME);
 	log_info("verity", "root verified: %s from %s and %s", b->root_path,
 		 b->devs[0].path, b->devs[1].path);
-	return devwait_probe(b->root_path, &b->root_ids);
+	return devprobe_block(b->root_path, &b->root_ids);
 }
 
 /* With root.fstype=auto the probed type is used, but only a type we
