@@ -44,13 +44,14 @@ LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec devwait modules cpio roothash veritysb veritytab
+UNIT_TESTS := config devspec devwait modules cpio roothash switchroot veritysb veritytab
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
 unit_srcs_devwait := src/devwait.c src/devspec.c src/log.c src/util.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
+unit_srcs_switchroot := src/switchroot.c src/log.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c
 unit_libs_veritysb := -lcrypto
 unit_srcs_veritytab := src/veritytab.c
