@@ -255,7 +255,7 @@ static int check_unused(const uint8_t *parent, const struct veritysb_geometry *g
 
 		if (!all_zero(s + (used ? g->digest_size : 0),
 			      g->slot_size - (used ? g->digest_size : 0)))
-			return fail(err, -EBADMSG, "hash block %llu (level %u): unused digest slot %u is not zero (does data blocks in the superblock belong to this tree?)",
+			return fail(err, -EBADMSG, "hash block %llu (level %u): unused digest slot %u is not zero (the superblock's data blocks do not describe this tree)",
 				    (unsigned long long)index, level, i);
 	}
 	return 0;
