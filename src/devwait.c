@@ -104,8 +104,14 @@ static int scan_block(struct scan_state *s, struct devwait_req *reqs, size_t n)
 
 	snprintf(dir, sizeof(dir), "%s/sys/class/block", s->root);
 	d = opendir(dir);
-	if (!d)
-		return -errno;
+	if (!d && errno == ENOENT)
+		return 0;
+	if (!d) {
+		int r = -errno;
+
+		log_err("wait", "cannot read '%s': %s", dir, strerror(-r));
+		return r;
+	}
 	s->untracked = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
@@ -121,23 +127,30 @@ static int scan_block(struct scan_state *s, struct devwait_req *reqs, size_t n)
 	return 0;
 }
 
-static void scan_char(const struct scan_state *s, struct devwait_req *reqs, size_t n)
+static int scan_char(const struct scan_state *s, struct devwait_req *reqs, size_t n)
 {
 	char path[PATH_MAX_LEN];
 	struct stat st;
 
 	for (size_t i = 0; i < n; i++) {
 		struct devwait_req *q = &reqs[i];
+		size_t len = strlen(q->spec.value);
 
 		if (q->kind != DEVWAIT_CHAR || q->found)
 			continue;
+		if (len >= sizeof(q->path)) {
+			log_err("wait", "cannot wait for %s '%s': path longer than %zu bytes",
+				q->what, q->spec.value, sizeof(q->path) - 1);
+			return -ENAMETOOLONG;
+		}
 		snprintf(path, sizeof(path), "%s%s", s->root, q->spec.value);
 		if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode))
 			continue;
 		q->found = true;
-		snprintf(q->path, sizeof(q->path), "%s", q->spec.value);
+		memcpy(q->path, q->spec.value, len + 1);
 		log_info("wait", "found %s at %s", q->what, q->path);
 	}
+	return 0;
 }
 
 static size_t count_missing(const struct devwait_req *reqs, size_t n)
@@ -205,10 +218,11 @@ static int scan(struct scan_state *s, struct devwait_req *reqs, size_t n)
 	const struct devwait_req *q;
 	int r = scan_block(s, reqs, n);
 
-	scan_char(s, reqs, n);
+	if (r == 0)
+		r = scan_char(s, reqs, n);
 	log_overflow(s);
 	if (s->dup < 0)
-		return r == -ENOENT ? 0 : r;
+		return r;
 	q = &reqs[s->dup];
 	log_err("wait", "cannot pick %s '%s=%s': both %s and %s match",
 		q->what, devspec_tag_name(q->spec.tag), q->spec.value, q->path,
