@@ -35,7 +35,8 @@ struct devwait_req {
 
 /* Wait until every request is found or timeout_s seconds pass
  * (-ETIMEDOUT, after logging what was missing and what was seen);
- * -ENOTUNIQ if two block devices match one request. */
+ * -EEXIST if two block devices match one request (musl has no text
+ * for ENOTUNIQ). */
 int devwait_all(const char *root, struct devwait_req *reqs, size_t n,
 		unsigned timeout_s);
 

@@ -227,7 +227,7 @@ static int scan(struct scan_state *s, struct devwait_req *reqs, size_t n)
 	log_err("wait", "cannot pick %s '%s=%s': both %s and %s match",
 		q->what, devspec_tag_name(q->spec.tag), q->spec.value, q->path,
 		s->dup_other);
-	return -ENOTUNIQ;
+	return -EEXIST;
 }
 
 int devwait_all(const char *root, struct devwait_req *reqs, size_t n,

@@ -189,7 +189,7 @@ static void test_duplicate_refused(void)
 	add("vda2", UUID_A, "");
 	add("vdb2", UUID_A, "");
 	req(&q, "root", "PARTUUID=" UUID_A);
-	CHECK(devwait_all(dir, &q, 1, 2) == -ENOTUNIQ);
+	CHECK(devwait_all(dir, &q, 1, 2) == -EEXIST);
 	CHECK(logged("cannot pick root 'PARTUUID=" UUID_A "': both /dev/vd"));
 	CHECK(logged("/dev/vda2") && logged("/dev/vdb2"));
 }
