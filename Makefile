@@ -58,7 +58,7 @@ unit_srcs_veritytab := src/veritytab.c
 
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
-FUZZ_TARGETS := config cmdline modules verity manifest veritysb
+FUZZ_TARGETS := config cmdline modules verity manifest veritysb veritytab
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config)
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
@@ -66,6 +66,7 @@ fuzz_srcs_verity := src/devspec.c src/roothash.c
 fuzz_srcs_manifest := src/cpio.c
 fuzz_srcs_veritysb := src/veritysb.c src/roothash.c
 fuzz_libs_veritysb := -lcrypto
+fuzz_srcs_veritytab := src/veritytab.c
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
