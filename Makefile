@@ -44,7 +44,8 @@ LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec devwait modules cpio roothash switchroot veritysb veritytab
+UNIT_TESTS := config devspec devwait modules cpio roothash switchroot tpm2token \
+	veritysb veritytab
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
@@ -52,20 +53,28 @@ unit_srcs_devwait := src/devwait.c src/devspec.c src/log.c src/util.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
 unit_srcs_switchroot := src/switchroot.c src/log.c
+unit_srcs_tpm2token := src/tpm2token.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c
-unit_libs_veritysb := -lcrypto
 unit_srcs_veritytab := src/veritytab.c
+# Host libraries a test links (the host's, not the sysroot's).
+unit_libs_tpm2token := -ljson-c -lcrypto
+unit_libs_veritysb := -lcrypto
 
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
-FUZZ_TARGETS := config cmdline modules verity manifest veritysb veritytab
+FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
+	veritysb veritytab
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config)
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
 fuzz_srcs_verity := src/devspec.c src/roothash.c
 fuzz_srcs_manifest := src/cpio.c
+fuzz_srcs_tpm2token := src/tpm2token.c
+fuzz_libs_tpm2token := $(unit_libs_tpm2token)
+fuzz_srcs_recovery := src/tpm2token.c
+fuzz_libs_recovery := $(unit_libs_tpm2token)
 fuzz_srcs_veritysb := src/veritysb.c src/roothash.c
-fuzz_libs_veritysb := -lcrypto
+fuzz_libs_veritysb := $(unit_libs_veritysb)
 fuzz_srcs_veritytab := src/veritytab.c
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
@@ -131,6 +140,9 @@ fuzz-bins: $(FUZZ_BINS)
 fuzz: fuzz-bins
 	SEALROOT_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run --fuzz-only
 
+# Modules not yet in init, analyzed with the host's headers meanwhile.
+HOST_ANALYZE_SRCS := src/tpm2token.c
+
 # gcc's static analyzer over our own code, with the build's headers and
 # warnings: any report fails. At -O0: gcc 12 misses paths at -Os.
 NOOPT = $(filter-out -O% -D_FORTIFY_SOURCE%,$(1)) -O0
@@ -138,7 +150,7 @@ analyze: | sysroot
 	@for f in $(INIT_SRCS); do \
 		$(CC) $(call NOOPT,$(INIT_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
-	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS)); do \
+	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(HOST_ANALYZE_SRCS)); do \
 		$(HOSTCC) $(call NOOPT,$(HOST_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 	@echo "analyze: no reports"
