@@ -40,8 +40,8 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fno-omit-frame-pointer
 
 INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
-	src/devspec.c src/devwait.c src/modules.c src/switchroot.c \
-	src/roothash.c src/verity.c
+	src/devspec.c src/devprobe.c src/devwait.c src/modules.c src/switchroot.c \
+	src/roothash.c src/veritysb.c src/veritytab.c src/verity.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
 # Device modules built and linked into init ahead of the stage that calls
@@ -53,26 +53,33 @@ LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec modules cpio roothash tpm2token tpm luks interop
+UNIT_TESTS := config devspec devwait modules cpio roothash switchroot tpm2token \
+	veritysb veritytab tpm luks interop
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
+unit_srcs_devwait := src/devwait.c src/devspec.c src/log.c src/util.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c
 unit_srcs_cpio := src/cpio.c
+unit_srcs_switchroot := src/switchroot.c src/log.c
 unit_srcs_tpm2token := src/tpm2token.c
 unit_srcs_tpm := src/tpm.c src/log.c
 unit_srcs_luks := src/luks.c src/tpm2token.c src/log.c
 unit_srcs_interop := src/luks.c src/tpm.c src/tpm2token.c src/log.c
+unit_srcs_veritysb := src/veritysb.c src/roothash.c
+unit_srcs_veritytab := src/veritytab.c
 # Host libraries a test links (the host's, not the sysroot's).
 unit_libs_tpm2token := -ljson-c -lcrypto
 unit_libs_tpm := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc \
 	-ltss2-tcti-swtpm -ltss2-tcti-device -lcrypto
 unit_libs_luks := -lcryptsetup -lblkid -ljson-c -lcrypto
 unit_libs_interop := $(unit_libs_tpm) -lcryptsetup -lblkid -ljson-c
+unit_libs_veritysb := -lcrypto
 
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
-FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery
+FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
+	veritysb veritytab
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config)
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
@@ -82,6 +89,9 @@ fuzz_srcs_tpm2token := src/tpm2token.c
 fuzz_libs_tpm2token := $(unit_libs_tpm2token)
 fuzz_srcs_recovery := src/tpm2token.c
 fuzz_libs_recovery := $(unit_libs_tpm2token)
+fuzz_srcs_veritysb := src/veritysb.c src/roothash.c
+fuzz_libs_veritysb := $(unit_libs_veritysb)
+fuzz_srcs_veritytab := src/veritytab.c
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -39,6 +39,7 @@ struct config {
 	char verity_data[160];		/* device spec; empty: DPS */
 	char verity_hash[160];		/* device spec; empty: DPS */
 	enum verity_corruption verity_corruption;
+	enum verity_tasklets verity_tasklets;
 	enum failure_action failure_action;
 	unsigned failure_delay;		/* seconds before the action */
 	enum boot_mode mode;

@@ -1,5 +1,6 @@
 /* Device specifications as integrators write them: PARTUUID=, PARTLABEL=,
- * UUID=, LABEL= or a /dev path. Pure logic: parsing and matching against
+ * PARTTYPE= (GPT partition type GUID, e.g. a Discoverable Partitions
+ * Specification type), UUID=, LABEL= or a /dev path. Pure logic: parsing and matching against
  * the identifiers a probe found on a block device. */
 #ifndef SEALROOT_DEVSPEC_H
 #define SEALROOT_DEVSPEC_H
@@ -15,6 +16,7 @@ enum devspec_tag {
 	DEVSPEC_PARTLABEL,
 	DEVSPEC_UUID,
 	DEVSPEC_LABEL,
+	DEVSPEC_PARTTYPE,
 };
 
 struct devspec {
@@ -27,6 +29,7 @@ struct devids {
 	char name[32];			/* kernel name, e.g. "vda2" */
 	char partuuid[DEVSPEC_VALUE_MAX];
 	char partlabel[DEVSPEC_VALUE_MAX];
+	char parttype[DEVSPEC_VALUE_MAX];	/* GPT type GUID (or MBR type) */
 	char uuid[DEVSPEC_VALUE_MAX];
 	char label[DEVSPEC_VALUE_MAX];
 	char type[32];			/* file system or container type */

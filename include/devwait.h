@@ -1,8 +1,13 @@
-/* Bounded wait for block devices. Devices are found by scanning
- * /sys/class/block and probing each new one once (libblkid: partition
- * entry UUID and name, file system UUID, label and type). A progress
- * line is logged every few seconds; on timeout, every device that was
- * seen is listed with its identifiers, so a wrong root= is easy to spot. */
+/* Bounded wait for the devices a boot needs. Block devices are found by
+ * scanning <root>/sys/class/block and probing each new one (devprobe.h);
+ * one that fails to probe is probed again on every scan until the
+ * deadline, since a slow disk can be read too early. Character devices
+ * (the TPM's /dev/tpmrm0) are waited for by node path. A request that
+ * two block devices match is refused, naming both: a duplicate root
+ * partition must never be picked silently. A progress line is logged
+ * every few seconds; on timeout, every device that was seen is listed
+ * with its identifiers (or why it could not be probed). root is "" on
+ * the target, a test directory on the host. */
 #ifndef SEALROOT_DEVWAIT_H
 #define SEALROOT_DEVWAIT_H
 
@@ -11,8 +16,16 @@
 
 #include "devspec.h"
 
+#define DEVWAIT_TRACK_MAX 256	/* devices remembered; more are probed every scan */
+
+enum devwait_kind {
+	DEVWAIT_BLOCK,			/* spec: any devspec */
+	DEVWAIT_CHAR,			/* spec: DEVSPEC_PATH of a character device */
+};
+
 struct devwait_req {
-	const char *what;		/* "root", "verity hash", ... */
+	const char *what;		/* "root", "verity hash", "TPM", ... */
+	enum devwait_kind kind;
 	struct devspec spec;
 	/* filled when found: */
 	bool found;
@@ -20,11 +33,11 @@ struct devwait_req {
 	struct devids ids;
 };
 
-/* Probe one block device's identifiers (and file system type). */
-int devwait_probe(const char *path, struct devids *ids);
-
 /* Wait until every request is found or timeout_s seconds pass
- * (-ETIMEDOUT, after logging what was missing and what was seen). */
-int devwait_all(struct devwait_req *reqs, size_t n, unsigned timeout_s);
+ * (-ETIMEDOUT, after logging what was missing and what was seen);
+ * -EEXIST if two block devices match one request (musl has no text
+ * for ENOTUNIQ). */
+int devwait_all(const char *root, struct devwait_req *reqs, size_t n,
+		unsigned timeout_s);
 
 #endif

@@ -17,10 +17,18 @@ enum verity_corruption {
 	VERITY_CORRUPTION_PANIC,	/* the kernel panics */
 };
 
+/* try_verify_in_tasklet: auto uses it where the target has it (1.9+),
+ * off never asks for it (a kernel whose tasklet path misbehaves). */
+enum verity_tasklets {
+	VERITY_TASKLETS_AUTO,
+	VERITY_TASKLETS_OFF,
+};
+
 /* Check that the running kernel's dm-verity target supports the policy;
  * *ret_flags gets the activation flags for verity_open (read-only, the
- * policy, and what this target does better). */
-int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags);
+ * policy, and tasklets if asked for and the target has them). */
+int verity_check_policy(enum verity_corruption policy,
+			enum verity_tasklets tasklets, uint32_t *ret_flags);
 
 /* Set up VERITY_NAME read-only from data_dev and hash_dev (superblock on
  * the hash device). The root hash is checked against the top of the hash

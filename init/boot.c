@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "devprobe.h"
 #include "log.h"
 #include "modules.h"
 #include "switchroot.h"
@@ -239,7 +240,7 @@ int boot_modules(struct boot *b)
 
 int boot_wait(struct boot *b)
 {
-	return devwait_all(b->devs, b->ndevs, b->cfg.root_timeout);
+	return devwait_all("", b->devs, b->ndevs, b->cfg.root_timeout);
 }
 
 int boot_verity(struct boot *b)
@@ -252,7 +253,8 @@ int boot_verity(struct boot *b)
 		b->root_ids = b->devs[0].ids;
 		return 0;
 	}
-	r = verity_check_policy(b->cfg.verity_corruption, &flags);
+	r = verity_check_policy(b->cfg.verity_corruption,
+				b->cfg.verity_tasklets, &flags);
 	if (r == 0)
 		r = verity_open(b->devs[0].path, b->devs[1].path, &b->roothash, flags);
 	if (r < 0)
@@ -260,7 +262,7 @@ int boot_verity(struct boot *b)
 	snprintf(b->root_path, sizeof(b->root_path), "/dev/mapper/%s", VERITY_NAME);
 	log_info("verity", "root verified: %s from %s and %s", b->root_path,
 		 b->devs[0].path, b->devs[1].path);
-	return devwait_probe(b->root_path, &b->root_ids);
+	return devprobe_block(b->root_path, &b->root_ids);
 }
 
 /* With root.fstype=auto the probed type is used, but only a type we

@@ -27,6 +27,7 @@ struct key {
 static const char *const actions[] = { "reboot", "poweroff", "halt", NULL };
 static const char *const modes[] = { "production", "development", NULL };
 static const char *const corruption[] = { "eio", "restart", "panic", NULL };
+static const char *const tasklets[] = { "auto", "off", NULL };
 
 static bool valid_devspec(const char *v)
 {
@@ -105,6 +106,8 @@ static const struct key keys[] = {
 	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
 	{ .name = "verity.corruption", .cmdline = "sealroot.verity_corruption",
 	  ENUM(verity_corruption), .choices = corruption },
+	{ .name = "verity.tasklets", .cmdline = NULL, ENUM(verity_tasklets),
+	  .choices = tasklets },
 	{ .name = "failure.action", .cmdline = "sealroot.failure", ENUM(failure_action),
 	  .choices = actions },
 	{ .name = "failure.delay", .cmdline = NULL, NUM(failure_delay), .min = 0, .max = 3600 },

@@ -11,6 +11,7 @@ static const char *const tag_names[] = {
 	[DEVSPEC_PARTLABEL] = "PARTLABEL",
 	[DEVSPEC_UUID] = "UUID",
 	[DEVSPEC_LABEL] = "LABEL",
+	[DEVSPEC_PARTTYPE] = "PARTTYPE",
 };
 
 const char *devspec_tag_name(enum devspec_tag tag)
@@ -22,6 +23,20 @@ static bool is_uuidish(const char *s)
 {
 	for (; *s; s++)
 		if (!isxdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+/* A GPT type is always a full GUID, 8-4-4-4-12 hex digits: a shorter
+ * one would be a typo that never matches. */
+static bool is_guid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
 			return false;
 	return true;
 }
@@ -43,7 +58,7 @@ static int split_tag(const char *text, enum devspec_tag *ret_tag,
 	if (!eq)
 		return -EINVAL;
 	n = (size_t)(eq - text);
-	for (int t = DEVSPEC_PARTUUID; t <= DEVSPEC_LABEL; t++) {
+	for (int t = DEVSPEC_PARTUUID; t <= DEVSPEC_PARTTYPE; t++) {
 		if (strlen(tag_names[t]) == n && !strncmp(text, tag_names[t], n)) {
 			*ret_tag = t;
 			*ret_value = eq + 1;
@@ -94,6 +109,8 @@ int devspec_parse(const char *text, struct devspec *ret)
 	if ((tag == DEVSPEC_PARTUUID || tag == DEVSPEC_UUID) &&
 	    !is_uuidish(value))
 		return -EINVAL;
+	if (tag == DEVSPEC_PARTTYPE && !is_guid(value))
+		return -EINVAL;
 	if (tag == DEVSPEC_PATH && strstr(value, "/../"))
 		return -EINVAL;
 	ret->tag = tag;
@@ -117,6 +134,8 @@ bool devspec_match(const struct devspec *spec, const struct devids *ids)
 		return !strcasecmp(spec->value, ids->uuid);
 	case DEVSPEC_LABEL:
 		return !strcmp(spec->value, ids->label);
+	case DEVSPEC_PARTTYPE:
+		return !strcasecmp(spec->value, ids->parttype);
 	}
 	return false;
 }

@@ -87,6 +87,32 @@ static int check_init(const char *newroot, const char *init)
 	return r;
 }
 
+static const char *const api_mounts[] = { "/dev", "/proc", "/sys", "/run" };
+#define NAPI (sizeof(api_mounts) / sizeof(api_mounts[0]))
+
+/* Each API file system moves onto a directory of the new root: one that
+ * is missing (or a symlink, a file) would fail the move half-way. */
+static int check_mount_points(const char *newroot)
+{
+	struct stat st;
+	int rootfd, r = 0;
+
+	rootfd = open(newroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	for (size_t i = 0; i < NAPI && r == 0; i++) {
+		if (fstatat(rootfd, api_mounts[i] + 1, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+		else if (!S_ISDIR(st.st_mode))
+			r = -ENOTDIR;
+		if (r < 0)
+			log_err("switch_root", "cannot use mount point '%s%s': %s",
+				newroot, api_mounts[i], strerror(-r));
+	}
+	close(rootfd);
+	return r;
+}
+
 int switchroot_check(const char *newroot, const char *init)
 {
 	int r;
@@ -94,6 +120,8 @@ int switchroot_check(const char *newroot, const char *init)
 	r = check_initramfs_root();
 	if (r == 0)
 		r = check_other_fs(newroot);
+	if (r == 0)
+		r = check_mount_points(newroot);
 	if (r == 0)
 		r = check_init(newroot, init);
 	return r;
@@ -135,40 +163,90 @@ static unsigned remove_tree(int dirfd, dev_t dev)
 	return left;
 }
 
-static void move_api_mount(const char *newroot, const char *path)
+static int move_one(const char *from, const char *to)
+{
+	if (mount(from, to, NULL, MS_MOVE, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Put back the first n API mounts after a failed move, so the caller
+ * (the failure path: console, kmsg, reboot) still has /dev and /proc. */
+static void move_back(const char *newroot, size_t n)
 {
 	char target[256];
 
-	snprintf(target, sizeof(target), "%s%s", newroot, path);
-	if (mount(path, target, NULL, MS_MOVE, NULL) == 0)
-		return;
-	log_warn("switch_root", "cannot move '%s' to '%s': %s; unmounting it",
-		 path, target, strerror(errno));
-	umount2(path, MNT_DETACH);
+	while (n-- > 0) {
+		snprintf(target, sizeof(target), "%s%s", newroot, api_mounts[n]);
+		(void)move_one(target, api_mounts[n]);
+	}
 }
 
-int switchroot_enter(const char *newroot)
+static int move_api_mounts(const char *newroot)
 {
-	static const char *const api[] = { "/dev", "/proc", "/sys", "/run" };
-	struct stat st;
-	unsigned left;
-	int fd;
+	char target[256];
+	int r;
 
-	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return -errno;
-	left = remove_tree(fd, st.st_dev);
-	if (left)
-		log_warn("switch_root", "cannot free %u initramfs entries", left);
-	for (size_t i = 0; i < sizeof(api) / sizeof(api[0]); i++)
-		move_api_mount(newroot, api[i]);
-	if (chdir(newroot) < 0 || mount(newroot, "/", NULL, MS_MOVE, NULL) < 0 ||
-	    chroot(".") < 0 || chdir("/") < 0) {
-		int r = -errno;
-
-		log_err("switch_root", "cannot make '%s' the root: %s", newroot,
-			strerror(-r));
-		return r;
+	for (size_t i = 0; i < NAPI; i++) {
+		if ((size_t)snprintf(target, sizeof(target), "%s%s", newroot,
+				     api_mounts[i]) >= sizeof(target))
+			r = -ENAMETOOLONG;
+		else
+			r = move_one(api_mounts[i], target);
+		if (r < 0) {
+			log_err("switch_root", "cannot move '%s' to '%s': %s",
+				api_mounts[i], target, strerror(-r));
+			move_back(newroot, i);
+			return r;
+		}
 	}
 	return 0;
+}
+
+/* Make newroot "/": move it over the initramfs and enter it. */
+static int enter_root(const char *newroot)
+{
+	int r = 0;
+
+	if (chdir(newroot) < 0 || mount(newroot, "/", NULL, MS_MOVE, NULL) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0)
+		r = -errno;
+	if (r < 0)
+		log_err("switch_root", "cannot move '%s' to '/': %s", newroot,
+			strerror(-r));
+	return r;
+}
+
+/* Nothing is deleted until the new root is "/": the old root's files are
+ * freed last, through a directory fd kept on it, so every failure before
+ * that leaves the initramfs as it was. */
+int switchroot_enter(const char *newroot)
+{
+	struct stat st;
+	unsigned left;
+	int oldfd, r;
+
+	oldfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (oldfd < 0 || fstat(oldfd, &st) < 0) {
+		r = -errno;
+		log_err("switch_root", "cannot open '/': %s", strerror(-r));
+		goto out_close;
+	}
+	r = move_api_mounts(newroot);
+	if (r < 0)
+		goto out_close;
+	r = enter_root(newroot);
+	if (r < 0) {
+		move_back(newroot, NAPI);
+		goto out_close;
+	}
+	left = remove_tree(oldfd, st.st_dev);
+	oldfd = -1;
+	if (left)
+		log_warn("switch_root", "cannot free %u entries of the initramfs", left);
+	return 0;
+out_close:
+	if (oldfd >= 0)
+		close(oldfd);
+	return r;
 }

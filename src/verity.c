@@ -2,17 +2,17 @@
 #include <fcntl.h>
 #include <libcryptsetup.h>
 #include <libdevmapper.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "verity.h"
-
-#define VERITY_SB_SIZE 512		/* on-disk superblock, format 1 */
-#define BLOCK_MAX 65536
+#include "veritysb.h"
+#include "veritytab.h"
 
 /* The kernel version of a device-mapper target, e.g. verity 1.8.1. */
 static int target_version(const char *name, uint32_t ret[3])
@@ -51,8 +51,10 @@ static const uint32_t policy_flags[] = {
  * with 1.7: an older kernel would refuse the table, or worse. From 1.9
  * (Linux 6.0) blocks whose hashes are cached are verified in a tasklet
  * instead of a workqueue: less latency on every read of the root, same
- * checks (the kernel falls back to the workqueue for the rest). */
-int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags)
+ * checks (the kernel falls back to the workqueue for the rest); unless
+ * verity.tasklets = off. */
+int verity_check_policy(enum verity_corruption policy,
+			enum verity_tasklets want_tasklets, uint32_t *ret_flags)
 {
 	static const uint32_t need_minor[] = { 0, 3, 7 };
 	static const char *const names[] = { "eio", "restart", "panic" };
@@ -65,7 +67,8 @@ int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags)
 			strerror(-r));
 		return r;
 	}
-	tasklets = v[0] > 1 || (v[0] == 1 && v[1] >= 9);
+	tasklets = want_tasklets == VERITY_TASKLETS_AUTO &&
+		   (v[0] > 1 || (v[0] == 1 && v[1] >= 9));
 	log_info("verity", "dm-verity target %u.%u.%u%s", v[0], v[1], v[2],
 		 tasklets ? ", verifying in tasklets" : "");
 	if (v[0] == 1 && v[1] < need_minor[policy]) {
@@ -78,70 +81,77 @@ int verity_check_policy(enum verity_corruption policy, uint32_t *ret_flags)
 	return 0;
 }
 
-static int read_block(const char *path, uint64_t offset, uint8_t *buf,
-		      size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-	int r = 0;
+/* The hash device's superblock and tree, checked before the kernel sees
+ * them: the root hash must be the top block's hash (a wrong one is
+ * reported here, whatever the corruption policy: with restart or panic
+ * the kernel would not tell us), and every hash block must match its
+ * parent, so a tampered tree or superblock stops the boot now instead of
+ * failing reads later. */
+struct tree {
+	struct veritysb sb;
+	struct veritysb_geometry g;
+	dev_t data_rdev, hash_rdev;
+};
 
-	if (fd < 0)
+static int device_size(int fd, uint64_t *ret)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+
+	if (end < 0)
 		return -errno;
-	n = pread(fd, buf, size, (off_t)offset);
-	if (n < 0)
+	*ret = (uint64_t)end;
+	return 0;
+}
+
+static int open_dev(const char *path, int *ret_fd, dev_t *ret_rdev,
+		    uint64_t *ret_size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || device_size(fd, ret_size) < 0)
 		r = -errno;
-	else if ((size_t)n != size)
-		r = -EIO;
-	close(fd);
+	if (r < 0) {
+		log_err("verity", "cannot open '%s': %s", path, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	*ret_rdev = st.st_rdev;
+	return 0;
+}
+
+static int read_superblock(int fd, const char *hash_dev, uint64_t data_size,
+			   uint64_t hash_size, struct tree *t)
+{
+	uint8_t buf[VERITYSB_SIZE];
+	struct veritysb_error err = { "" };
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	int r;
+
+	if (n != (ssize_t)sizeof(buf)) {
+		r = n < 0 ? -errno : -EIO;
+		log_err("verity", "cannot read the verity superblock of '%s': %s",
+			hash_dev, strerror(-r));
+		return r;
+	}
+	r = veritysb_parse(buf, sizeof(buf), &t->sb, &err);
+	if (r == 0)
+		r = veritysb_geometry(&t->sb, data_size, hash_size, &t->g, &err);
+	if (r < 0)
+		log_err("verity", "cannot use the verity superblock of '%s': %s",
+			hash_dev, err.msg);
 	return r;
 }
 
-/* Recompute the root hash from the top block of the hash tree: a wrong
- * root hash is reported here, before the kernel sees it, and whatever
- * the corruption policy (with restart or panic, the kernel would not
- * tell us). Format 1 hashes salt + block, format 0 block + salt. */
-static int top_hash(const char *hash_dev, const struct crypt_params_verity *p,
-		    struct roothash *ret)
-{
-	static uint8_t block[BLOCK_MAX];
-	const EVP_MD *md = EVP_get_digestbyname(p->hash_name);
-	uint64_t offset = p->hash_area_offset + VERITY_SB_SIZE;
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx;
-	int r, ok;
-
-	if (!md || (size_t)EVP_MD_get_size(md) > ROOTHASH_MAX ||
-	    p->hash_block_size > BLOCK_MAX || p->hash_block_size == 0)
-		return -EOPNOTSUPP;
-	offset = (offset + p->hash_block_size - 1) / p->hash_block_size *
-		 p->hash_block_size;
-	r = read_block(hash_dev, offset, block, p->hash_block_size);
-	if (r < 0)
-		return r;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx)
-		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, md, NULL) &&
-	     (p->hash_type == 0 || EVP_DigestUpdate(ctx, p->salt, p->salt_size)) &&
-	     EVP_DigestUpdate(ctx, block, p->hash_block_size) &&
-	     (p->hash_type != 0 || EVP_DigestUpdate(ctx, p->salt, p->salt_size)) &&
-	     EVP_DigestFinal_ex(ctx, ret->bytes, &len);
-	EVP_MD_CTX_free(ctx);
-	ret->len = len;
-	return ok ? 0 : -EIO;
-}
-
-static int check_root_hash(struct crypt_device *cd, const char *data_dev,
+static int check_root_hash(int fd, const struct tree *t, const char *data_dev,
 			   const char *hash_dev, const struct roothash *h)
 {
-	struct crypt_params_verity p;
-	struct roothash top;
 	char want[2 * ROOTHASH_MAX + 1], got[2 * ROOTHASH_MAX + 1];
-	int r;
+	struct roothash top;
+	int r = veritysb_top_hash(fd, &t->sb, &t->g, &top);
 
-	r = crypt_get_verity_info(cd, &p);
-	if (r == 0)
-		r = top_hash(hash_dev, &p, &top);
 	if (r < 0) {
 		log_err("verity", "cannot read the hash tree on '%s': %s", hash_dev,
 			strerror(-r));
@@ -156,27 +166,112 @@ static int check_root_hash(struct crypt_device *cd, const char *data_dev,
 	return -EBADMSG;
 }
 
-/* The table the kernel now runs must be a verity target that has seen no
- * corruption ("V"): what we configured is what is enforced. */
-static int check_active(void)
+static int check_tree(int fd, const struct tree *t, const char *hash_dev)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_STATUS);
-	char *type = NULL, *params = NULL;
+	struct veritysb_error err = { "" };
+	int r = veritysb_check_tree(fd, &t->sb, &t->g, &err);
+
+	if (r < 0)
+		log_err("verity", "cannot verify the hash tree on '%s': %s",
+			hash_dev, err.msg);
+	return r;
+}
+
+static int check_devices(const char *data_dev, const char *hash_dev,
+			 const struct roothash *h, struct tree *t)
+{
+	uint64_t data_size, hash_size;
+	int data_fd, hash_fd, r;
+
+	r = open_dev(data_dev, &data_fd, &t->data_rdev, &data_size);
+	if (r < 0)
+		return r;
+	close(data_fd);
+	r = open_dev(hash_dev, &hash_fd, &t->hash_rdev, &hash_size);
+	if (r < 0)
+		return r;
+	r = read_superblock(hash_fd, hash_dev, data_size, hash_size, t);
+	if (r == 0)
+		r = check_root_hash(hash_fd, t, data_dev, hash_dev, h);
+	if (r == 0)
+		r = check_tree(hash_fd, t, hash_dev);
+	close(hash_fd);
+	return r;
+}
+
+/* What the kernel's table must say after activation. */
+static void expected_table(const struct tree *t, const struct roothash *h,
+			   uint32_t flags, struct veritytab *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->version = t->sb.hash_type;
+	ret->data_major = major(t->data_rdev);
+	ret->data_minor = minor(t->data_rdev);
+	ret->hash_major = major(t->hash_rdev);
+	ret->hash_minor = minor(t->hash_rdev);
+	ret->data_block_size = t->sb.data_block_size;
+	ret->hash_block_size = t->sb.hash_block_size;
+	ret->data_blocks = t->sb.data_blocks;
+	ret->hash_start = t->g.hash_start;
+	memcpy(ret->algorithm, t->sb.algorithm, sizeof(ret->algorithm));
+	ret->root = *h;
+	ret->salt_size = t->sb.salt_size;
+	memcpy(ret->salt, t->sb.salt, t->sb.salt_size);
+	ret->options = (flags & CRYPT_ACTIVATE_RESTART_ON_CORRUPTION ? VERITYTAB_RESTART : 0) |
+		       (flags & CRYPT_ACTIVATE_PANIC_ON_CORRUPTION ? VERITYTAB_PANIC : 0) |
+		       (flags & CRYPT_ACTIVATE_TASKLETS ? VERITYTAB_TASKLET : 0);
+}
+
+/* One target of VERITY_NAME: its type and parameters, from a status or
+ * table task. */
+static int read_target(int task, char *type, size_t type_size, char *params,
+		       size_t params_size)
+{
+	struct dm_task *dmt = dm_task_create(task);
+	char *t = NULL, *p = NULL;
 	uint64_t start, length;
 	int r = -EIO;
 
 	if (!dmt)
 		return -ENOMEM;
 	if (dm_task_set_name(dmt, VERITY_NAME) && dm_task_run(dmt)) {
-		dm_get_next_target(dmt, NULL, &start, &length, &type, &params);
-		if (type && !strcmp(type, "verity") && params && params[0] == 'V')
+		if (dm_get_next_target(dmt, NULL, &start, &length, &t, &p) == NULL &&
+		    t && p && strlen(t) < type_size && strlen(p) < params_size) {
+			strcpy(type, t);
+			strcpy(params, p);
 			r = 0;
+		}
 	}
-	if (r < 0)
-		log_err("verity", "cannot confirm '%s' is verified: target '%s', status '%s'",
-			VERITY_NAME, type ? type : "none", params ? params : "none");
 	dm_task_destroy(dmt);
 	return r;
+}
+
+/* The mapping the kernel now runs must be one verity target that has seen
+ * no corruption ("V"), with the table we asked for: same devices, root
+ * hash, tree and corruption flags, and nothing that weakens it. */
+static int check_active(const struct veritytab *want)
+{
+	static char params[4096];
+	struct veritytab got;
+	char type[32];
+	const char *field = "table";
+	int r;
+
+	r = read_target(DM_DEVICE_STATUS, type, sizeof(type), params, sizeof(params));
+	if (r < 0 || strcmp(type, "verity") || params[0] != 'V') {
+		log_err("verity", "cannot confirm '%s' is verified: target '%s', status '%s'",
+			VERITY_NAME, r < 0 ? "none" : type, r < 0 ? "none" : params);
+		return -EIO;
+	}
+	r = read_target(DM_DEVICE_TABLE, type, sizeof(type), params, sizeof(params));
+	if (r == 0)
+		r = veritytab_parse(params, &got);
+	if (r == 0)
+		r = veritytab_compare(&got, want, &field);
+	if (r < 0)
+		log_err("verity", "cannot confirm the table of '%s': %s differs from what was asked (table '%s')",
+			VERITY_NAME, field, params);
+	return r < 0 ? -EBADMSG : 0;
 }
 
 static void log_from_cryptsetup(int level, const char *msg, void *userdata)
@@ -189,9 +284,14 @@ static void log_from_cryptsetup(int level, const char *msg, void *userdata)
 int verity_open(const char *data_dev, const char *hash_dev,
 		const struct roothash *h, uint32_t flags)
 {
+	static struct tree t;
+	struct veritytab want;
 	struct crypt_device *cd = NULL;
 	int r;
 
+	r = check_devices(data_dev, hash_dev, h, &t);
+	if (r < 0)
+		return r;
 	crypt_set_log_callback(NULL, log_from_cryptsetup, NULL);
 	r = crypt_init_data_device(&cd, hash_dev, data_dev);
 	if (r == 0)
@@ -201,9 +301,6 @@ int verity_open(const char *data_dev, const char *hash_dev,
 			hash_dev, strerror(-r));
 		goto out_free;
 	}
-	r = check_root_hash(cd, data_dev, hash_dev, h);
-	if (r < 0)
-		goto out_free;
 	r = crypt_activate_by_volume_key(cd, VERITY_NAME, (const char *)h->bytes,
 					 h->len, flags);
 	if (r < 0) {
@@ -211,7 +308,8 @@ int verity_open(const char *data_dev, const char *hash_dev,
 			VERITY_NAME, data_dev, hash_dev, strerror(-r));
 		goto out_free;
 	}
-	r = check_active();
+	expected_table(&t, h, flags, &want);
+	r = check_active(&want);
 out_free:
 	crypt_free(cd);
 	return r;

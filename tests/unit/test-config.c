@@ -175,6 +175,23 @@ static void test_cmdline_long_words(void)
 	CHECK(cmdline(text) == -EINVAL);
 }
 
+/* try_verify_in_tasklet can be switched off; auto is the default, and
+ * it is a file-only key (not on the command line). */
+static void test_verity_tasklets(void)
+{
+	CHECK(parse("") == 0);
+	CHECK(cfg.verity_tasklets == VERITY_TASKLETS_AUTO);
+	CHECK(parse("verity.tasklets = off\n") == 0);
+	CHECK(cfg.verity_tasklets == VERITY_TASKLETS_OFF);
+	CHECK(parse("verity.tasklets = auto\n") == 0);
+	CHECK(cfg.verity_tasklets == VERITY_TASKLETS_AUTO);
+	CHECK(parse("verity.tasklets = on\n") == -EINVAL);
+	CHECK(strstr(err.msg, "'verity.tasklets'") && strstr(err.msg, "auto, off"));
+	CHECK(parse("verity.tasklets = off\n") == 0);
+	CHECK(cmdline("sealroot.verity_tasklets=auto") == -EINVAL);
+	CHECK(cfg.verity_tasklets == VERITY_TASKLETS_OFF);
+}
+
 static void test_print_roundtrip(void)
 {
 	char buf[2048];
@@ -206,6 +223,7 @@ int main(void)
 	RUN(test_cmdline_strict_for_ours);
 	RUN(test_cmdline_quotes);
 	RUN(test_cmdline_long_words);
+	RUN(test_verity_tasklets);
 	RUN(test_print_roundtrip);
 	return UNIT_EXIT();
 }

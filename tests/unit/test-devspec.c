@@ -40,6 +40,37 @@ static void test_parse_rejects(void)
 	CHECK(devspec_parse(longv, &s) == 0);
 }
 
+/* GPT partition types, as the state volume is found by its DPS type. */
+static void test_parttype(void)
+{
+	struct devids ids = {
+		.name = "vda4",
+		.parttype = "4d21b016-b534-45c2-a9fb-5c16e091fd2d",
+		.partuuid = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
+	};
+	struct devspec s;
+
+	memset(&s, POISON, sizeof(s));
+	CHECK(devspec_parse("PARTTYPE=4D21B016-B534-45C2-A9FB-5C16E091FD2D", &s) == 0);
+	CHECK(s.tag == DEVSPEC_PARTTYPE);
+	CHECK_STR(devspec_tag_name(s.tag), "PARTTYPE");
+	CHECK(devspec_match(&s, &ids));
+	CHECK(devspec_parse("PARTTYPE=4f68bce3-e8cd-4db1-96e7-fbcaf984b709", &s) == 0);
+	CHECK(!devspec_match(&s, &ids));
+	memset(&s, POISON, sizeof(s));
+	CHECK(devspec_parse("PARTTYPE=", &s) == -EINVAL);
+	CHECK(devspec_parse("PARTTYPE=4d21b016", &s) == -EINVAL);
+	CHECK(devspec_parse("PARTTYPE=4d21b016-b534-45c2-a9fb-5c16e091fd2", &s) == -EINVAL);
+	CHECK(devspec_parse("PARTTYPE=4d21b016-b534-45c2-a9fb-5c16e091fd2dd", &s) == -EINVAL);
+	CHECK(devspec_parse("PARTTYPE=4d21b016b-534-45c2-a9fb-5c16e091fd2d", &s) == -EINVAL);
+	CHECK(devspec_parse("PARTTYPE=4d21b016-b534-45c2-a9fb-5c16e091fd2g", &s) == -EINVAL);
+	CHECK(devspec_parse("parttype=4d21b016-b534-45c2-a9fb-5c16e091fd2d", &s) == -EINVAL);
+	CHECK((unsigned char)s.value[0] == POISON);
+	ids.parttype[0] = 0;
+	CHECK(devspec_parse("PARTTYPE=4d21b016-b534-45c2-a9fb-5c16e091fd2d", &s) == 0);
+	CHECK(!devspec_match(&s, &ids));
+}
+
 static void test_match(void)
 {
 	struct devids ids = {
@@ -71,6 +102,7 @@ int main(void)
 {
 	RUN(test_parse_tags);
 	RUN(test_parse_rejects);
+	RUN(test_parttype);
 	RUN(test_match);
 	return UNIT_EXIT();
 }

@@ -10,6 +10,8 @@
 #   sc_check NAME CMD...        PASS/FAIL on a command's status
 #   sc_log_has NAME REGEX       PASS/FAIL on a line in $LOG
 #   sc_summary                  print sealroot's summary line from $LOG
+#   sc_flip FILE OFFSET         XOR one byte of FILE with 0xff, in place
+#   sc_put_le64 FILE OFFSET N   write N as 8 little-endian bytes at OFFSET
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
@@ -106,4 +108,22 @@ sc_verity_disk() {	# UKI OUT
 	vm_mkimage --uki "$1" --out "$2" --root-image "$ROOT_IMAGE" \
 		--root-partuuid "$ROOT_PARTUUID" --verity-image "$HASH_IMAGE" \
 		--verity-partuuid "$HASH_PARTUUID"
+}
+
+sc_flip() {	# FILE OFFSET
+	local old
+	old=$(od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' ')
+	[ -n "$old" ] || vm_die "cannot read byte $2 of $1"
+	# shellcheck disable=SC2059
+	printf "\\$(printf '%03o' $((old ^ 0xff)))" |
+		dd of="$1" bs=1 seek="$2" count=1 conv=notrunc status=none
+}
+
+sc_put_le64() {	# FILE OFFSET VALUE
+	local i bytes=
+	for i in 0 1 2 3 4 5 6 7; do
+		bytes+=$(printf '\\%03o' $((($3 >> (8 * i)) & 255)))
+	done
+	# shellcheck disable=SC2059
+	printf "$bytes" | dd of="$1" bs=1 seek="$2" count=8 conv=notrunc status=none
 }
