@@ -201,7 +201,7 @@ demo: all
 	tests/vm/demo
 
 # Boots of both systems, interleaved; figures on stdout and in
-# $(O)/bench (bench.json, timeline.svg). BENCH_ARGS, e.g. --runs 9.
+# $(O)/bench (bench.json, timeline.svg). BENCH_ARGS, e.g. --runs 21.
 bench: all test-packages
 	tests/bench/run $(BENCH_ARGS)
 
