@@ -9,13 +9,14 @@
 
 #include "config.h"
 #include "devwait.h"
+#include "plan.h"
 #include "verity.h"
 
 #define BOOT_STAGES_MAX 16
 
 struct boot {
 	struct config cfg;
-	struct devwait_req devs[2];	/* root, or verity data and hash */
+	struct devwait_req devs[PLAN_DEVICES_MAX];	/* from plan.h */
 	size_t ndevs;
 	bool verity;
 	struct roothash roothash;
