@@ -48,8 +48,12 @@ static const char *hint_for(const char *stage)
 static int mount_api(const char *src, const char *dir, const char *type,
 		     unsigned long flags, const char *data)
 {
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		int r = -errno;
+
+		log_err("early", "cannot create '%s': %s", dir, strerror(-r));
+		return r;
+	}
 	if (mount(src, dir, type, flags, data) < 0 && errno != EBUSY) {
 		int r = -errno;
 
@@ -64,8 +68,12 @@ static int open_console(void)
 {
 	int fd = open("/dev/console", O_RDWR | O_NOCTTY);
 
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		int r = -errno;
+
+		log_err("early", "cannot open '/dev/console': %s", strerror(-r));
+		return r;
+	}
 	for (int i = 0; i < 3; i++)
 		if (fd != i)
 			dup2(fd, i);
@@ -146,8 +154,11 @@ int boot_early(struct boot *b)
 		r = open_console();
 	if (r == 0)
 		r = mount_api("proc", "/proc", "proc", nosuid_nodev | MS_NOEXEC, NULL);
-	if (r == 0)
+	if (r == 0) {
 		r = log_open_kmsg();
+		if (r < 0)
+			log_err("early", "cannot open '/dev/kmsg': %s", strerror(-r));
+	}
 	if (r == 0) {
 		set_devkmsg("on");
 		panic_save();
@@ -312,36 +323,65 @@ static int load_fs_modules(const char *fstype)
 	return r;
 }
 
+/* A boot that fails after the mount (no init on the root, say) leaves
+ * no file system of the disk mounted for a development shell to use. */
+static void unmount_staged_root(struct boot *b)
+{
+	(void)b;
+	if (umount2(SWITCHROOT_STAGING, MNT_DETACH) < 0)
+		log_warn("cleanup", "cannot unmount '%s': %s", SWITCHROOT_STAGING,
+			 strerror(errno));
+}
+
 int boot_mount(struct boot *b)
 {
 	int r = pick_fstype(b);
 
 	if (r == 0)
 		r = load_fs_modules(b->root_fstype);
+	if (r == 0)
+		r = switchroot_mount(b->root_path, b->root_fstype,
+				     b->cfg.root_options, SWITCHROOT_STAGING);
+	if (r == 0)
+		r = boot_defer(b, "unmount the new root", unmount_staged_root);
+	return r;
+}
+
+/* VmHWM of /proc/self/status, in kB. */
+static int peak_memory_kb(unsigned long *ret_kb)
+{
+	char buf[2048], *p, *end;
+	size_t len = 0;
+	unsigned long kb;
+	int r;
+
+	r = read_file("/proc/self/status", buf, sizeof(buf) - 1, &len);
 	if (r < 0)
 		return r;
-	return switchroot_mount(b->root_path, b->root_fstype,
-				b->cfg.root_options, SWITCHROOT_STAGING);
-}
-
-static unsigned long peak_memory_kb(void)
-{
-	char buf[2048], *p;
-	size_t len = 0;
-
-	if (read_file("/proc/self/status", buf, sizeof(buf) - 1, &len) < 0)
-		return 0;
 	buf[len] = 0;
 	p = strstr(buf, "VmHWM:");
-	return p ? strtoul(p + 6, NULL, 10) : 0;
+	if (!p)
+		return -ENODATA;
+	errno = 0;
+	kb = strtoul(p + 6, &end, 10);
+	if (errno || end == p + 6 || kb == 0)
+		return -EBADMSG;
+	*ret_kb = kb;
+	return 0;
 }
 
-static void record_stage(struct boot *b, const char *name, uint64_t start)
+/* The stage table feeds the summary line; it is sized for every stage
+ * main runs, so a full table is a programming error, reported as one. */
+static int record_stage(struct boot *b, const char *name, uint64_t start)
 {
-	if (b->nstages < BOOT_STAGES_MAX) {
-		b->stages[b->nstages].name = name;
-		b->stages[b->nstages++].ms = now_ms() - start;
+	if (b->nstages >= BOOT_STAGES_MAX) {
+		log_err(name, "cannot record stage '%s': the stage table holds %d",
+			name, BOOT_STAGES_MAX);
+		return -ENOBUFS;
 	}
+	b->stages[b->nstages].name = name;
+	b->stages[b->nstages++].ms = now_ms() - start;
+	return 0;
 }
 
 /* CPU time splits the wall time: user is our own code, system the kernel's
@@ -367,20 +407,29 @@ void boot_start(struct boot *b)
 	cpu_ms(b->start_cpu_ms);
 }
 
+/* A peak memory that cannot be read is said so ("unknown: <reason>"),
+ * never reported as 0 kB. */
 static void log_summary(struct boot *b, uint64_t end)
 {
 	uint64_t cpu[2];
-	char line[512];
+	char line[512], mem[64];
+	unsigned long kb = 0;
 	size_t len = 0;
+	int r;
 
 	for (unsigned i = 0; i < b->nstages && len < sizeof(line); i++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s %llu",
 					i ? ", " : "", b->stages[i].name,
 					(unsigned long long)b->stages[i].ms);
+	r = peak_memory_kb(&kb);
+	if (r < 0)
+		snprintf(mem, sizeof(mem), "unknown (%s)", strerror(-r));
+	else
+		snprintf(mem, sizeof(mem), "%lu kB", kb);
 	cpu_ms(cpu);
-	log_notice("done", "%llu ms from start to exec of init (%s); started %llu ms after kernel; peak memory %lu kB; cpu user %llu ms, system %llu ms",
+	log_notice("done", "%llu ms from start to exec of init (%s); started %llu ms after kernel; peak memory %s; cpu user %llu ms, system %llu ms",
 		   (unsigned long long)(end - b->start_ms), line,
-		   (unsigned long long)b->start_ms, peak_memory_kb(),
+		   (unsigned long long)b->start_ms, mem,
 		   (unsigned long long)(cpu[0] - b->start_cpu_ms[0]),
 		   (unsigned long long)(cpu[1] - b->start_cpu_ms[1]));
 }
@@ -395,9 +444,10 @@ int boot_switch_root(struct boot *b)
 	if (r < 0)
 		return r;
 	r = switchroot_enter(SWITCHROOT_STAGING);
+	if (r == 0)
+		r = record_stage(b, "switch_root", start);
 	if (r < 0)
 		return r;
-	record_stage(b, "switch_root", start);
 	log_summary(b, now_ms());
 	set_devkmsg("ratelimit");
 	panic_restore();
@@ -409,14 +459,37 @@ int boot_switch_root(struct boot *b)
 	return r;
 }
 
-void boot_run(struct boot *b, const char *name, boot_stage_fn fn)
+int boot_stage(struct boot *b, const char *name, boot_stage_fn fn)
 {
 	uint64_t start = now_ms();
 	int r = fn(b);
 
+	if (r == 0)
+		r = record_stage(b, name, start);
 	if (r < 0)
-		boot_fail(b, name, r);
-	record_stage(b, name, start);
+		b->failed_stage = name;
+	return r;
+}
+
+int boot_defer(struct boot *b, const char *what, boot_cleanup_fn fn)
+{
+	if (b->ncleanups >= BOOT_CLEANUPS_MAX) {
+		log_err("cleanup", "cannot register '%s': the chain holds %d",
+			what, BOOT_CLEANUPS_MAX);
+		return -ENOBUFS;
+	}
+	b->cleanups[b->ncleanups].what = what;
+	b->cleanups[b->ncleanups++].fn = fn;
+	return 0;
+}
+
+static void run_cleanups(struct boot *b)
+{
+	while (b->ncleanups > 0) {
+		b->ncleanups--;
+		log_notice("cleanup", "%s", b->cleanups[b->ncleanups].what);
+		b->cleanups[b->ncleanups].fn(b);
+	}
 }
 
 /* Development mode only: a shell on the console if one was packed. */
@@ -447,10 +520,12 @@ static const int reboot_cmds[] = {
 	[FAILURE_HALT] = RB_HALT_SYSTEM,
 };
 
-void boot_fail(struct boot *b, const char *stage, int err)
+void boot_fail(struct boot *b, int err)
 {
+	const char *stage = b->failed_stage ? b->failed_stage : "switch_root";
 	enum failure_action action = b->cfg.failure_action;
 
+	run_cleanups(b);
 	log_crit("fatal", "boot stopped in stage '%s': %s", stage, strerror(-err));
 	log_crit("fatal", "check %s", hint_for(stage));
 	if (b->cfg.mode == MODE_DEVELOPMENT)

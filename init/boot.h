@@ -13,6 +13,11 @@
 #include "verity.h"
 
 #define BOOT_STAGES_MAX 16
+#define BOOT_CLEANUPS_MAX 8
+
+struct boot;
+typedef int (*boot_stage_fn)(struct boot *b);
+typedef void (*boot_cleanup_fn)(struct boot *b);
 
 struct boot {
 	struct config cfg;
@@ -30,9 +35,13 @@ struct boot {
 		const char *name;
 		uint64_t ms;
 	} stages[BOOT_STAGES_MAX];
+	const char *failed_stage;	/* the stage whose error ends the boot */
+	unsigned ncleanups;
+	struct {
+		const char *what;
+		boot_cleanup_fn fn;
+	} cleanups[BOOT_CLEANUPS_MAX];	/* run last-in first-out by boot_fail */
 };
-
-typedef int (*boot_stage_fn)(struct boot *b);
 
 void boot_start(struct boot *b);
 
@@ -44,12 +53,19 @@ int boot_verity(struct boot *b);
 int boot_mount(struct boot *b);
 int boot_switch_root(struct boot *b);
 
-/* Run a stage and time it; on failure report it and end the boot. */
-void boot_run(struct boot *b, const char *name, boot_stage_fn fn);
+/* Run a stage and time it. Returns its result: 0, or -errno with the
+ * stage remembered for boot_fail. */
+int boot_stage(struct boot *b, const char *name, boot_stage_fn fn);
 
-/* Report what failed and what to check, then act as configured
- * (reboot, power off, halt; a shell first in development mode). */
-__attribute__((noreturn)) void boot_fail(struct boot *b, const char *stage,
-					 int err);
+/* Register what must be undone if the boot fails after this point
+ * (wipe a secret, close a volume, extend the barrier), so that it is
+ * done before any development shell and before the failure action.
+ * -ENOBUFS when the chain is full: a programming error, and fatal. */
+int boot_defer(struct boot *b, const char *what, boot_cleanup_fn fn);
+
+/* The failure path: the cleanup chain, last registered first; then what
+ * failed and what to check; then the configured action (reboot, power
+ * off, halt; a shell first in development mode). */
+__attribute__((noreturn)) void boot_fail(struct boot *b, int err);
 
 #endif

@@ -19,6 +19,9 @@ SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
 # sealroot boots it only after sc_unverified_root (production never does).
 SC_CMDLINE_PLAIN="$SC_CMDLINE_BASE root=PARTLABEL=sealroot-root"
 SC_TOOL_DIR=''
+# A well-formed root hash of no disk: production configs need one, and a
+# scenario that fails before the wait (or waits in vain) can use it.
+SC_ROOTHASH_NONE=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 SC_FAILS=0
 
