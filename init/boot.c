@@ -113,7 +113,7 @@ static int write_panic(const char *value)
 	return r;
 }
 
-static void panic_set_timeout(const struct config *cfg)
+static void panic_set_timeout(const char *stage, const struct config *cfg)
 {
 	char value[16];
 	int r;
@@ -126,7 +126,7 @@ static void panic_set_timeout(const struct config *cfg)
 		snprintf(value, sizeof(value), "%u", cfg->failure_delay);
 	r = write_panic(value);
 	if (r < 0)
-		log_warn("early", "cannot write '%s': %s", PANIC_PATH, strerror(-r));
+		log_warn(stage, "cannot write '%s': %s", PANIC_PATH, strerror(-r));
 }
 
 static void panic_save(void)
@@ -162,7 +162,7 @@ int boot_early(struct boot *b)
 	if (r == 0) {
 		set_devkmsg("on");
 		panic_save();
-		panic_set_timeout(&b->cfg);
+		panic_set_timeout("early", &b->cfg);
 	}
 	if (r == 0)
 		r = mount_api("sysfs", "/sys", "sysfs", nosuid_nodev | MS_NOEXEC, NULL);
@@ -238,13 +238,13 @@ static int parse_config(struct boot *b)
 		log_err("config", "cannot read '%s': %s", CONFIG_PATH, strerror(-r));
 		return r;
 	}
-	panic_set_timeout(&b->cfg);
+	panic_set_timeout("config", &b->cfg);
 	r = read_cmdline(cmdline, sizeof(cmdline));
 	if (r < 0)
 		return r;
 	if (config_parse_cmdline(&b->cfg, cmdline, &err) < 0)
 		return log_config_error("/proc/cmdline", &err);
-	panic_set_timeout(&b->cfg);
+	panic_set_timeout("config", &b->cfg);
 	return plan_to_boot(b);
 }
 
@@ -455,6 +455,7 @@ int boot_switch_root(struct boot *b)
 	execve(b->cfg.init, argv, environ);
 	r = -errno;
 	log_open_kmsg();
+	panic_set_timeout("switch_root", &b->cfg);
 	log_err("switch_root", "cannot execute '%s': %s", b->cfg.init, strerror(-r));
 	return r;
 }
