@@ -41,7 +41,7 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 
 INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
 	src/devspec.c src/devprobe.c src/devwait.c src/modules.c src/switchroot.c \
-	src/roothash.c src/veritysb.c src/veritytab.c src/verity.c
+	src/roothash.c src/veritysb.c src/veritytab.c src/verity.c src/plan.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
 # Device modules built and linked into init ahead of the stage that calls
@@ -49,13 +49,15 @@ INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 DEVICE_SRCS := src/tpm.c src/tpm2token.c src/luks.c
 DEVICE_OBJS := $(DEVICE_SRCS:%.c=$(O)/obj/%.o)
 
-LINT_SRCS := src/lint.c src/config.c src/devspec.c src/roothash.c src/util.c
+LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
+	src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config devspec devwait modules cpio roothash switchroot tpm2token \
-	veritysb veritytab tpm luks interop
+UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot \
+	tpm2token veritysb veritytab tpm luks interop
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
+unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
 unit_srcs_devspec := src/devspec.c
 unit_srcs_devwait := src/devwait.c src/devspec.c src/log.c src/util.c
@@ -81,7 +83,7 @@ unit_libs_veritysb := -lcrypto
 FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
 	veritysb veritytab
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
-fuzz_srcs_cmdline := $(fuzz_srcs_config)
+fuzz_srcs_cmdline := $(fuzz_srcs_config) src/plan.c
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
 fuzz_srcs_verity := src/devspec.c src/roothash.c
 fuzz_srcs_manifest := src/cpio.c

@@ -23,6 +23,14 @@ enum failure_action {
 	FAILURE_HALT,
 };
 
+/* Whether the root must be verified. "optional" is the explicit switch
+ * for a plain, unverified root; it is refused unless mode = development
+ * (plan.h). A verified root is never turned off by leaving a key out. */
+enum root_verity {
+	ROOT_VERITY_REQUIRED,
+	ROOT_VERITY_OPTIONAL,
+};
+
 enum boot_mode {
 	MODE_PRODUCTION,
 	MODE_DEVELOPMENT,
@@ -30,6 +38,7 @@ enum boot_mode {
 
 struct config {
 	char root[160];			/* device spec, see devspec.h */
+	enum root_verity root_verity;
 	char root_fstype[16];		/* auto, ext4, erofs, squashfs */
 	char root_options[256];		/* file system mount data */
 	unsigned root_timeout;		/* seconds to wait for devices */
@@ -47,13 +56,19 @@ struct config {
 
 /* Where a parse error was found, and what it was. */
 struct config_error {
-	unsigned line;			/* 0 for the kernel command line */
-	char msg[256];
+	unsigned line;			/* 0: the whole file, or the command line */
+	char msg[512];
 };
+
+/* A value quoted in a message is cut after this many bytes of output,
+ * with a marker saying how much was left out. */
+#define QUOTE_MAX 160
+#define QUOTE_CUT "[...%zu more bytes]"
 
 void config_defaults(struct config *cfg);
 
-/* Parse the text of a sealroot.conf. Keys may appear once. */
+/* Parse the text of a sealroot.conf. Keys may appear once. On error cfg
+ * is left as it was and err says where and why. */
 int config_parse_text(struct config *cfg, const char *text, size_t len,
 		      struct config_error *err);
 
@@ -61,8 +76,12 @@ int config_parse_text(struct config *cfg, const char *text, size_t len,
 int config_parse_file(struct config *cfg, const char *path,
 		      struct config_error *err);
 
-/* Apply the keys sealroot knows from a kernel command line; other
- * programs' keys are ignored, unknown "sealroot." keys are errors. */
+/* Apply the keys sealroot knows from a kernel command line over what the
+ * file set; other programs' keys are ignored, unknown "sealroot." keys
+ * are errors. The command line may tighten the file, never weaken it (a
+ * key the file set is not cleared or replaced, verity.corruption only
+ * goes stricter), each key at most once, and a value is required. On
+ * error cfg is left as it was. */
 int config_parse_cmdline(struct config *cfg, const char *cmdline,
 			 struct config_error *err);
 
@@ -70,6 +89,11 @@ int config_parse_cmdline(struct config *cfg, const char *cmdline,
 void config_print(const struct config *cfg, FILE *out);
 
 const char *config_failure_action_name(enum failure_action a);
+
+/* v[0..len) for a message, into buf: control, non-ASCII and backslash
+ * bytes as \xNN, cut with a QUOTE_CUT marker when buf is full (size
+ * QUOTE_MAX is enough for any message here). Returns buf. */
+const char *config_quote(const char *v, size_t len, char *buf, size_t size);
 
 /* The file system types sealroot mounts a read-only root from. */
 bool config_root_fstype_supported(const char *t);

@@ -14,11 +14,13 @@
 #include "devprobe.h"
 #include "log.h"
 #include "modules.h"
+#include "plan.h"
 #include "switchroot.h"
 #include "util.h"
 
 #define CMDLINE_MAX 4096
 #define DEVKMSG_PATH "/proc/sys/kernel/printk_devkmsg"
+#define PANIC_PATH "/proc/sys/kernel/panic"
 
 extern char **environ;
 
@@ -93,12 +95,60 @@ static void set_devkmsg(const char *mode)
 	}
 }
 
+/* The kernel's answer to a crash of PID 1 (or of a library inside it) is
+ * a panic, and a kernel panic waits forever unless kernel.panic says
+ * otherwise: set it to the configured failure policy, so a crash ends as
+ * a fatal error would (reboot after failure.delay; halt stays halted: the
+ * kernel cannot power off from a panic). Restored before init runs. */
+static char panic_saved[24];
+
+static int write_panic(const char *value)
+{
+	int fd = open(PANIC_PATH, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+static void panic_set_timeout(const char *stage, const struct config *cfg)
+{
+	char value[16];
+	int r;
+
+	if (cfg->failure_action == FAILURE_HALT)
+		snprintf(value, sizeof(value), "0");
+	else if (cfg->failure_delay == 0)
+		snprintf(value, sizeof(value), "-1");
+	else
+		snprintf(value, sizeof(value), "%u", cfg->failure_delay);
+	r = write_panic(value);
+	if (r < 0)
+		log_warn(stage, "cannot write '%s': %s", PANIC_PATH, strerror(-r));
+}
+
+static void panic_save(void)
+{
+	size_t len = 0;
+
+	if (read_file(PANIC_PATH, panic_saved, sizeof(panic_saved) - 1, &len) == 0)
+		panic_saved[len] = 0;
+}
+
+static void panic_restore(void)
+{
+	if (panic_saved[0])
+		(void)write_panic(panic_saved);
+}
+
 int boot_early(struct boot *b)
 {
 	const unsigned long nosuid_nodev = MS_NOSUID | MS_NODEV;
 	int r;
 
-	(void)b;
 	umask(022);
 	r = mount_api("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
 	if (r == 0)
@@ -110,8 +160,11 @@ int boot_early(struct boot *b)
 		if (r < 0)
 			log_err("early", "cannot open '/dev/kmsg': %s", strerror(-r));
 	}
-	if (r == 0)
+	if (r == 0) {
 		set_devkmsg("on");
+		panic_save();
+		panic_set_timeout("early", &b->cfg);
+	}
 	if (r == 0)
 		r = mount_api("sysfs", "/sys", "sysfs", nosuid_nodev | MS_NOEXEC, NULL);
 	if (r == 0)
@@ -145,63 +198,40 @@ static int read_cmdline(char *buf, size_t size)
 	return 0;
 }
 
-static int add_device(struct boot *b, const char *what, const char *spec)
+/* The plan (plan.h) is what sealroot-lint checked at build time; here it
+ * becomes the requests the bounded wait fills in. */
+static int plan_to_boot(struct boot *b)
 {
-	struct devwait_req *d = &b->devs[b->ndevs++];
+	struct config_error err = { 0 };
+	struct plan p;
+	int r = plan_devices(&b->cfg, &p, &err);
 
-	d->what = what;
-	if (devspec_parse(spec, &d->spec) < 0) {
-		log_err("config", "cannot use %s '%s': not a device spec", what, spec);
-		return -EINVAL;
+	if (r < 0) {
+		log_err("config", "cannot plan 'root devices': %s", err.msg);
+		return r;
 	}
+	b->verity = p.verity;
+	b->roothash = p.roothash;
+	b->ndevs = p.ndevs;
+	for (size_t i = 0; i < p.ndevs; i++) {
+		b->devs[i].what = p.devs[i].what;
+		b->devs[i].spec = p.devs[i].spec;
+	}
+	if (!p.verity)
+		log_warn("config", "root '%s' is not verified (root.verity = optional, mode = development)",
+			 b->cfg.root);
 	return 0;
 }
 
-/* With a root hash, the root is the verity mapping of a data and a hash
- * partition, by default found from the hash itself (DPS); without one,
- * it is the device that 'root' names. */
-static int plan_devices(struct boot *b)
-{
-	const struct config *c = &b->cfg;
-	char data[48], hash[48], spec[64];
-	int r;
-
-	if (!c->verity_roothash[0]) {
-		if (!c->root[0]) {
-			log_err("config", "cannot boot: neither 'root' nor 'verity.roothash' (roothash=) is set");
-			return -EINVAL;
-		}
-		return add_device(b, "root", c->root);
-	}
-	if (c->root[0] && strcmp(c->root, "/dev/mapper/" VERITY_NAME)) {
-		log_err("config", "cannot use root '%s' with a root hash: the root is /dev/mapper/" VERITY_NAME
-			"; name its partitions with verity.data and verity.hash", c->root);
-		return -EINVAL;
-	}
-	r = roothash_parse(c->verity_roothash, &b->roothash);
-	if (r < 0) {
-		log_err("config", "cannot parse root hash '%s'", c->verity_roothash);
-		return r;
-	}
-	b->verity = true;
-	roothash_dps_partuuids(&b->roothash, data, hash);
-	snprintf(spec, sizeof(spec), "PARTUUID=%s", data);
-	r = add_device(b, "verity data", c->verity_data[0] ? c->verity_data : spec);
-	if (r < 0)
-		return r;
-	snprintf(spec, sizeof(spec), "PARTUUID=%s", hash);
-	return add_device(b, "verity hash", c->verity_hash[0] ? c->verity_hash : spec);
-}
-
-/* A configuration that does not parse is not used at all: the failure
- * policy falls back to the production defaults. */
+/* The parsers write b->cfg only on success: a file that fails leaves the
+ * defaults boot_start set, a command line that fails leaves the file's
+ * settings, so the failure policy the integrator signed still applies. */
 static int parse_config(struct boot *b)
 {
 	static char cmdline[CMDLINE_MAX];
 	struct config_error err = { 0 };
 	int r;
 
-	config_defaults(&b->cfg);
 	r = config_parse_file(&b->cfg, CONFIG_PATH, &err);
 	if (r == -EINVAL)
 		return log_config_error(CONFIG_PATH, &err);
@@ -209,21 +239,19 @@ static int parse_config(struct boot *b)
 		log_err("config", "cannot read '%s': %s", CONFIG_PATH, strerror(-r));
 		return r;
 	}
+	panic_set_timeout("config", &b->cfg);
 	r = read_cmdline(cmdline, sizeof(cmdline));
 	if (r < 0)
 		return r;
 	if (config_parse_cmdline(&b->cfg, cmdline, &err) < 0)
 		return log_config_error("/proc/cmdline", &err);
-	return plan_devices(b);
+	panic_set_timeout("config", &b->cfg);
+	return plan_to_boot(b);
 }
 
 int boot_config(struct boot *b)
 {
-	int r = parse_config(b);
-
-	if (r < 0)
-		config_defaults(&b->cfg);
-	return r;
+	return parse_config(b);
 }
 
 int boot_modules(struct boot *b)
@@ -371,8 +399,12 @@ static void cpu_ms(uint64_t ms[2])
 	ms[1] = (uint64_t)ru.ru_stime.tv_sec * 1000 + (uint64_t)ru.ru_stime.tv_usec / 1000;
 }
 
+/* The failure policy is in force from the first instruction: a failure
+ * before the config stage acts on the defaults (reboot after 10 s), not
+ * on a zeroed struct. */
 void boot_start(struct boot *b)
 {
+	config_defaults(&b->cfg);
 	b->start_ms = now_ms();
 	cpu_ms(b->start_cpu_ms);
 }
@@ -420,10 +452,12 @@ int boot_switch_root(struct boot *b)
 		return r;
 	log_summary(b, now_ms());
 	set_devkmsg("ratelimit");
+	panic_restore();
 	log_close_kmsg();
 	execve(b->cfg.init, argv, environ);
 	r = -errno;
 	log_open_kmsg();
+	panic_set_timeout("switch_root", &b->cfg);
 	log_err("switch_root", "cannot execute '%s': %s", b->cfg.init, strerror(-r));
 	return r;
 }

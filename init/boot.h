@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "devwait.h"
+#include "plan.h"
 #include "verity.h"
 
 #define BOOT_STAGES_MAX 16
@@ -20,7 +21,7 @@ typedef void (*boot_cleanup_fn)(struct boot *b);
 
 struct boot {
 	struct config cfg;
-	struct devwait_req devs[2];	/* root, or verity data and hash */
+	struct devwait_req devs[PLAN_DEVICES_MAX];	/* from plan.h */
 	size_t ndevs;
 	bool verity;
 	struct roothash roothash;

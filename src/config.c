@@ -12,9 +12,22 @@
 
 enum key_type { KEY_STRING, KEY_UINT, KEY_ENUM };
 
+/* What the kernel command line may do to a key the file set. It may
+ * tighten what the file says, never weaken it: it fills in what the file
+ * left unset, or raises an ordered policy; a security-relevant value the
+ * file set is never cleared or replaced. */
+enum cmdline_rule {
+	CMDLINE_OVERRIDE,	/* availability only: timeout, failure action */
+	CMDLINE_FILL,		/* only if the file left it unset, or the same */
+	CMDLINE_SAME,		/* only the very value the file (or default) has */
+	CMDLINE_RAISE,		/* an enum ordered weak to strong: only upwards */
+};
+
 struct key {
 	const char *name;		/* in sealroot.conf */
 	const char *cmdline;		/* on the kernel command line, or NULL */
+	enum cmdline_rule rule;
+	const char *unset;		/* CMDLINE_FILL: the "not set" value, "" if NULL */
 	enum key_type type;
 	size_t offset;
 	size_t size;			/* KEY_STRING: buffer size */
@@ -28,6 +41,7 @@ static const char *const actions[] = { "reboot", "poweroff", "halt", NULL };
 static const char *const modes[] = { "production", "development", NULL };
 static const char *const corruption[] = { "eio", "restart", "panic", NULL };
 static const char *const tasklets[] = { "auto", "off", NULL };
+static const char *const root_verity[] = { "required", "optional", NULL };
 
 static bool valid_devspec(const char *v)
 {
@@ -62,9 +76,24 @@ static bool all_chars(const char *v, const char *extra)
 	return true;
 }
 
+/* The root is always mounted read-only: "rw" would be ignored by a
+ * verity mapping's mount (it fails) or leave a writable superblock under a
+ * read-only mount; "ro" is implied. Empty options are typos. */
 static bool valid_options(const char *v)
 {
-	return all_chars(v, "_,=.:/-+");
+	size_t n;
+
+	if (!all_chars(v, "_,=.:/-+"))
+		return false;
+	while (*v) {
+		n = strcspn(v, ",");
+		if (!n || (n == 2 && (!strncmp(v, "ro", 2) || !strncmp(v, "rw", 2))))
+			return false;
+		v += n;
+		if (*v && !*++v)
+			return false;
+	}
+	return true;
 }
 
 static bool valid_modules(const char *v)
@@ -84,34 +113,38 @@ static bool valid_abs_path(const char *v)
 #define ENUM(field) .type = KEY_ENUM, .offset = offsetof(struct config, field)
 
 static const struct key keys[] = {
-	{ .name = "root", .cmdline = "root", STR(root), .valid = valid_devspec,
+	{ .name = "root", .cmdline = "root", .rule = CMDLINE_FILL, STR(root),
+	  .valid = valid_devspec,
 	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
-	{ .name = "root.fstype", .cmdline = "rootfstype", STR(root_fstype), .valid = valid_fstype,
+	{ .name = "root.verity", ENUM(root_verity), .choices = root_verity },
+	{ .name = "root.fstype", .cmdline = "rootfstype", .rule = CMDLINE_FILL,
+	  .unset = "auto", STR(root_fstype), .valid = valid_fstype,
 	  .expect = "one of auto, ext4, erofs, squashfs" },
-	{ .name = "root.options", .cmdline = "rootflags", STR(root_options), .valid = valid_options,
-	  .expect = "mount options of [A-Za-z0-9_,=.:/+-]" },
+	{ .name = "root.options", .cmdline = "rootflags", .rule = CMDLINE_FILL,
+	  STR(root_options), .valid = valid_options,
+	  .expect = "mount options of [A-Za-z0-9_,=.:/+-], without ro or rw (the root is always read-only)" },
 	{ .name = "root.timeout", .cmdline = "sealroot.timeout", NUM(root_timeout),
 	  .min = 1, .max = 3600 },
-	{ .name = "modules", .cmdline = NULL, STR(modules), .valid = valid_modules,
+	{ .name = "modules", STR(modules), .valid = valid_modules,
 	  .expect = "module names separated by spaces" },
-	{ .name = "init", .cmdline = "init", STR(init), .valid = valid_abs_path,
-	  .expect = "an absolute path" },
-	{ .name = "verity.roothash", .cmdline = "roothash", STR(verity_roothash),
-	  .valid = valid_roothash, .expect = "64 to 128 hex digits (a root hash)" },
+	{ .name = "init", .cmdline = "init", .rule = CMDLINE_SAME, STR(init),
+	  .valid = valid_abs_path, .expect = "an absolute path" },
+	{ .name = "verity.roothash", .cmdline = "roothash", .rule = CMDLINE_FILL,
+	  STR(verity_roothash), .valid = valid_roothash,
+	  .expect = "64 to 128 hex digits (a root hash)" },
 	{ .name = "verity.data", .cmdline = "systemd.verity_root_data",
-	  STR(verity_data), .valid = valid_devspec,
+	  .rule = CMDLINE_FILL, STR(verity_data), .valid = valid_devspec,
 	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
 	{ .name = "verity.hash", .cmdline = "systemd.verity_root_hash",
-	  STR(verity_hash), .valid = valid_devspec,
+	  .rule = CMDLINE_FILL, STR(verity_hash), .valid = valid_devspec,
 	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
 	{ .name = "verity.corruption", .cmdline = "sealroot.verity_corruption",
-	  ENUM(verity_corruption), .choices = corruption },
-	{ .name = "verity.tasklets", .cmdline = NULL, ENUM(verity_tasklets),
-	  .choices = tasklets },
+	  .rule = CMDLINE_RAISE, ENUM(verity_corruption), .choices = corruption },
+	{ .name = "verity.tasklets", ENUM(verity_tasklets), .choices = tasklets },
 	{ .name = "failure.action", .cmdline = "sealroot.failure", ENUM(failure_action),
 	  .choices = actions },
-	{ .name = "failure.delay", .cmdline = NULL, NUM(failure_delay), .min = 0, .max = 3600 },
-	{ .name = "mode", .cmdline = NULL, ENUM(mode), .choices = modes },
+	{ .name = "failure.delay", NUM(failure_delay), .min = 0, .max = 3600 },
+	{ .name = "mode", ENUM(mode), .choices = modes },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -120,6 +153,7 @@ void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->root_fstype, "auto");
+	cfg->root_verity = ROOT_VERITY_REQUIRED;
 	cfg->root_timeout = 30;
 	strcpy(cfg->init, "/sbin/init");
 	cfg->failure_action = FAILURE_REBOOT;
@@ -131,6 +165,27 @@ const char *config_failure_action_name(enum failure_action a)
 {
 	return actions[a];
 }
+
+const char *config_quote(const char *v, size_t len, char *buf, size_t size)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < len && o + 4 + sizeof(QUOTE_CUT) < size; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = 0;
+	if (i < len)
+		snprintf(buf + o, size - o, QUOTE_CUT, len - i);
+	return buf;
+}
+
+/* A NUL-terminated value, quoted for a message. */
+#define Q(v, buf) config_quote((v), strlen(v), (buf), sizeof(buf))
 
 static int fail(struct config_error *err, unsigned line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -185,30 +240,30 @@ static int set_key(struct config *cfg, const struct key *k, const char *name,
 		   const char *v, unsigned line, struct config_error *err)
 {
 	char *field = (char *)cfg + k->offset;
-	char list[128];
+	char list[128], q[QUOTE_MAX];
 	int i;
 
 	switch (k->type) {
 	case KEY_STRING:
 		if (strlen(v) >= k->size)
-			return fail(err, line, "key '%s': value longer than %zu bytes",
+			return fail(err, line, "key '%s': value longer than the limit of %zu bytes",
 				    name, k->size - 1);
 		if (!k->valid(v))
 			return fail(err, line, "key '%s': '%s' is not %s",
-				    name, v, k->expect);
+				    name, Q(v, q), k->expect);
 		strcpy(field, v);
 		return 0;
 	case KEY_UINT:
 		if (parse_uint(v, k->min, k->max, (unsigned *)field) < 0)
 			return fail(err, line, "key '%s': '%s' is not a number in %u..%u",
-				    name, v, k->min, k->max);
+				    name, Q(v, q), k->min, k->max);
 		return 0;
 	case KEY_ENUM:
 		i = choice_index(k->choices, v);
 		join_choices(k->choices, list, sizeof(list));
 		if (i < 0)
 			return fail(err, line, "key '%s': '%s' is not one of %s",
-				    name, v, list);
+				    name, Q(v, q), list);
 		*(int *)field = i;
 		return 0;
 	}
@@ -232,23 +287,31 @@ static char *trim(char *s)
 
 	while (*s == ' ' || *s == '\t')
 		s++;
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 		*--e = 0;
 	return s;
 }
 
-static bool has_control_chars(const char *s, size_t len)
+/* Control bytes never reach a value; a CR is named, as it is what a file
+ * saved with DOS/Windows line endings has on every line. */
+static int check_line_bytes(const char *s, size_t n, unsigned lineno,
+			    struct config_error *err)
 {
-	for (size_t i = 0; i < len; i++)
-		if (iscntrl((unsigned char)s[i]) && s[i] != '\t' && s[i] != '\r')
-			return true;
-	return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\r' && i + 1 == n)
+			return fail(err, lineno, "line ends with CR (DOS/Windows line endings): save the file with LF line endings");
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(err, lineno, "control character \\x%02x in line", c);
+	}
+	return 0;
 }
 
 static int parse_line(struct config *cfg, char *line, unsigned lineno,
 		      unsigned seen[], struct config_error *err)
 {
-	char *eq, *name, *value;
+	char *eq, *name, *value, q[QUOTE_MAX];
 	const struct key *k;
 	size_t idx;
 
@@ -257,13 +320,13 @@ static int parse_line(struct config *cfg, char *line, unsigned lineno,
 		return 0;
 	eq = strchr(name, '=');
 	if (!eq)
-		return fail(err, lineno, "expected 'key = value', got '%.64s'", name);
+		return fail(err, lineno, "expected 'key = value', got '%s'", Q(name, q));
 	*eq = 0;
 	name = trim(name);
 	value = trim(eq + 1);
 	k = find_key(name, strlen(name), false);
 	if (!k)
-		return fail(err, lineno, "unknown key '%.64s'", name);
+		return fail(err, lineno, "unknown key '%s'", Q(name, q));
 	idx = (size_t)(k - keys);
 	if (seen[idx])
 		return fail(err, lineno, "key '%s' set twice (first on line %u)",
@@ -272,26 +335,25 @@ static int parse_line(struct config *cfg, char *line, unsigned lineno,
 	return set_key(cfg, k, name, value, lineno, err);
 }
 
-int config_parse_text(struct config *cfg, const char *text, size_t len,
-		      struct config_error *err)
+static int parse_lines(struct config *cfg, const char *text, size_t len,
+		       struct config_error *err)
 {
 	unsigned seen[NKEYS] = { 0 }, lineno = 0;
 	char line[CONFIG_LINE_MAX + 1];
 	size_t pos = 0;
 	int r;
 
-	if (len > CONFIG_FILE_MAX)
-		return fail(err, 0, "file larger than %d bytes", CONFIG_FILE_MAX);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - text - pos) : len - pos;
 
 		lineno++;
 		if (n > CONFIG_LINE_MAX)
-			return fail(err, lineno, "line longer than %d bytes",
+			return fail(err, lineno, "line longer than the limit of %d bytes",
 				    CONFIG_LINE_MAX);
-		if (has_control_chars(text + pos, n))
-			return fail(err, lineno, "control character in line");
+		r = check_line_bytes(text + pos, n, lineno, err);
+		if (r < 0)
+			return r;
 		memcpy(line, text + pos, n);
 		line[n] = 0;
 		r = parse_line(cfg, line, lineno, seen, err);
@@ -300,6 +362,25 @@ int config_parse_text(struct config *cfg, const char *text, size_t len,
 		pos += n + 1;
 	}
 	return 0;
+}
+
+/* cfg is written only on success: a file that fails leaves the caller's
+ * configuration (the defaults) whole, never half of the file. */
+int config_parse_text(struct config *cfg, const char *text, size_t len,
+		      struct config_error *err)
+{
+	struct config tmp = *cfg;
+	int r;
+
+	if (len > CONFIG_FILE_MAX)
+		return fail(err, 0, "file larger than the limit of %d bytes",
+			    CONFIG_FILE_MAX);
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		return fail(err, 1, "file starts with a UTF-8 byte order mark (BOM): save it without one");
+	r = parse_lines(&tmp, text, len, err);
+	if (r == 0)
+		*cfg = tmp;
+	return r;
 }
 
 int config_parse_file(struct config *cfg, const char *path,
@@ -311,14 +392,16 @@ int config_parse_file(struct config *cfg, const char *path,
 
 	r = read_file(path, buf, sizeof(buf), &len);
 	if (r == -EFBIG)
-		return fail(err, 0, "file larger than %d bytes", CONFIG_FILE_MAX);
+		return fail(err, 0, "file larger than the limit of %d bytes",
+			    CONFIG_FILE_MAX);
 	if (r < 0)
 		return r;
 	return config_parse_text(cfg, buf, len, err);
 }
 
 /* One kernel command line word: quotes group blanks and are dropped, as
- * the kernel's own parser does. */
+ * the kernel's own parser does. A word that does not fit is -E2BIG, with
+ * what fitted in buf. */
 static int cmdline_word(const char **pos, char *buf, size_t size,
 			size_t *ret_len)
 {
@@ -345,29 +428,84 @@ static int cmdline_word(const char **pos, char *buf, size_t size,
 	return 0;
 }
 
-static int cmdline_apply(struct config *cfg, char *word,
+static bool key_unset(const struct key *k, const char *field)
+{
+	return !strcmp(field, k->unset ? k->unset : "");
+}
+
+/* The rule of the key: may the command line's value v replace what the
+ * file (or the default) set? */
+static int cmdline_allowed(const struct config *cfg, const struct key *k,
+			   const char *v, struct config_error *err)
+{
+	const char *field = (const char *)cfg + k->offset;
+	char q1[QUOTE_MAX], q2[QUOTE_MAX];
+	int i;
+
+	switch (k->rule) {
+	case CMDLINE_OVERRIDE:
+		return 0;
+	case CMDLINE_FILL:
+		if (key_unset(k, field) || !strcmp(field, v))
+			return 0;
+		return fail(err, 0, "key '%s': cannot replace %s = '%s' of the file with '%s': the command line only fills in what the file left unset",
+			    k->cmdline, k->name, Q(field, q1), Q(v, q2));
+	case CMDLINE_SAME:
+		if (!strcmp(field, v))
+			return 0;
+		return fail(err, 0, "key '%s': cannot replace %s = '%s' of the file with '%s': the command line may only repeat it",
+			    k->cmdline, k->name, Q(field, q1), Q(v, q2));
+	case CMDLINE_RAISE:
+		i = choice_index(k->choices, v);
+		if (i < 0 || i >= *(const int *)field)
+			return 0;
+		return fail(err, 0, "key '%s': '%s' is weaker than %s = '%s' of the file: the command line may only make it stricter",
+			    k->cmdline, Q(v, q2), k->name, k->choices[*(const int *)field]);
+	}
+	return -EINVAL;
+}
+
+static int cmdline_apply(struct config *cfg, char *word, bool seen[],
 			 struct config_error *err)
 {
-	char *eq = strchr(word, '=');
+	char *eq = strchr(word, '='), q[QUOTE_MAX];
 	size_t klen = eq ? (size_t)(eq - word) : strlen(word);
 	const struct key *k = find_key(word, klen, true);
+	int r;
 
 	if (!k) {
 		if (!strncmp(word, "sealroot.", 9))
-			return fail(err, 0, "unknown kernel command line key '%.*s'",
-				    (int)klen, word);
+			return fail(err, 0, "unknown kernel command line key '%s'",
+				    config_quote(word, klen, q, sizeof(q)));
 		return 0;
 	}
-	if (!eq)
+	if (seen[k - keys])
+		return fail(err, 0, "key '%s' given twice: refused, so the value a reader of the command line sees is the one enforced",
+			    k->cmdline);
+	seen[k - keys] = true;
+	if (!eq || !eq[1])
 		return fail(err, 0, "key '%s': a value is required", k->cmdline);
+	r = cmdline_allowed(cfg, k, eq + 1, err);
+	if (r < 0)
+		return r;
 	return set_key(cfg, k, k->cmdline, eq + 1, 0, err);
 }
 
-int config_parse_cmdline(struct config *cfg, const char *cmdline,
+static int cmdline_long_word(const char *word, struct config_error *err)
+{
+	char q[QUOTE_MAX];
+
+	if (strncmp(word, "sealroot.", 9) && !find_key(word, strcspn(word, "="), true))
+		return 0;
+	return fail(err, 0, "kernel command line word '%s' longer than the limit of %d bytes",
+		    config_quote(word, 48, q, sizeof(q)), CONFIG_LINE_MAX);
+}
+
+static int cmdline_parse(struct config *cfg, const char *p,
 			 struct config_error *err)
 {
 	char word[CONFIG_LINE_MAX + 1];
-	const char *p = cmdline;
+	bool seen[NKEYS] = { false };
 	size_t len;
 	int r;
 
@@ -377,19 +515,28 @@ int config_parse_cmdline(struct config *cfg, const char *cmdline,
 		if (!*p)
 			return 0;
 		r = cmdline_word(&p, word, sizeof(word), &len);
-		if (r < 0) {
-			if (!strncmp(word, "sealroot.", 9) ||
-			    find_key(word, strcspn(word, "="), true))
-				return fail(err, 0, "kernel command line word '%.32s...' longer than %d bytes",
-					    word, CONFIG_LINE_MAX);
-			continue;
-		}
-		if (!strcmp(word, "--"))
+		if (r < 0)
+			r = cmdline_long_word(word, err);
+		else if (!strcmp(word, "--"))
 			return 0;
-		r = cmdline_apply(cfg, word, err);
+		else
+			r = cmdline_apply(cfg, word, seen, err);
 		if (r < 0)
 			return r;
 	}
+}
+
+/* cfg is written only on success: a command line that fails leaves the
+ * file's configuration, its failure policy above all, in force. */
+int config_parse_cmdline(struct config *cfg, const char *cmdline,
+			 struct config_error *err)
+{
+	struct config tmp = *cfg;
+	int r = cmdline_parse(&tmp, cmdline, err);
+
+	if (r == 0)
+		*cfg = tmp;
+	return r;
 }
 
 void config_print(const struct config *cfg, FILE *out)

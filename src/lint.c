@@ -1,51 +1,105 @@
-/* sealroot-lint: the build-time check of a sealroot.conf, with the very
- * parser the device runs. mkinitramfs calls it before packing anything.
+/* sealroot-lint: the build-time check of a sealroot.conf and the UKI's
+ * kernel command line, with the very parser and device plan the device
+ * runs. mkinitramfs calls it before packing anything.
  *
- *   sealroot-lint [--print] FILE
+ *   sealroot-lint [--print] [--cmdline STRING] FILE
  *
- * Errors are printed as FILE:LINE: message and the exit status is 1.
- * With --print, a valid file's effective configuration (defaults
- * included) is printed as key=value lines. */
+ * Errors are printed as FILE:LINE: message (FILE: message for the whole
+ * file), "kernel command line: message" and "device plan: message", and
+ * the exit status is 1. With --cmdline, the file and the command line are
+ * checked together, as the device sees them, including the device plan
+ * (a production image must have a verified root). Without it only the
+ * file is checked: the command line may still complete it. With --print,
+ * the effective configuration (defaults included, the command line
+ * applied) is printed as key=value lines. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
+#include "plan.h"
+
+struct args {
+	bool print;
+	const char *cmdline;		/* NULL: not given */
+	const char *path;
+};
 
 static int usage(FILE *out)
 {
-	fputs("usage: sealroot-lint [--print] FILE\n"
-	      "Check a sealroot.conf; print FILE:LINE: errors, exit 1 on any.\n"
-	      "  --print  print the effective configuration as key=value\n",
+	fputs("usage: sealroot-lint [--print] [--cmdline STRING] FILE\n"
+	      "Check a sealroot.conf, and with --cmdline the kernel command line\n"
+	      "and the device plan as the device sees them; exit 1 on any error.\n"
+	      "  --print    print the effective configuration as key=value\n"
+	      "  --cmdline  the UKI's kernel command line (.cmdline)\n",
 	      out);
 	return out == stdout ? 0 : 2;
 }
 
-int main(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct args *ret)
+{
+	int i;
+
+	for (i = 1; i < argc - 1; i++) {
+		if (!strcmp(argv[i], "--print"))
+			ret->print = true;
+		else if (!strcmp(argv[i], "--cmdline") && i + 2 < argc)
+			ret->cmdline = argv[++i];
+		else
+			return -EINVAL;
+	}
+	if (i != argc - 1 || argv[i][0] == '-')
+		return -EINVAL;
+	ret->path = argv[i];
+	return 0;
+}
+
+static int check_file(struct config *cfg, const char *path)
 {
 	struct config_error err = { 0 };
+	int r = config_parse_file(cfg, path, &err);
+
+	if (r == -EINVAL && err.line)
+		fprintf(stderr, "%s:%u: %s\n", path, err.line, err.msg);
+	else if (r == -EINVAL)
+		fprintf(stderr, "%s: %s\n", path, err.msg);
+	else if (r < 0)
+		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(-r));
+	return r;
+}
+
+static int check_cmdline(struct config *cfg, const char *cmdline)
+{
+	struct config_error err = { 0 };
+	struct plan plan;
+	int r;
+
+	r = config_parse_cmdline(cfg, cmdline, &err);
+	if (r < 0) {
+		fprintf(stderr, "kernel command line: %s\n", err.msg);
+		return r;
+	}
+	r = plan_devices(cfg, &plan, &err);
+	if (r < 0)
+		fprintf(stderr, "device plan: %s\n", err.msg);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct args args = { 0 };
 	struct config cfg;
-	int print = 0, r;
-	const char *path;
 
 	if (argc == 2 && !strcmp(argv[1], "--help"))
 		return usage(stdout);
-	if (argc == 3 && !strcmp(argv[1], "--print"))
-		print = 1;
-	else if (argc != 2 || argv[1][0] == '-')
+	if (parse_args(argc, argv, &args) < 0)
 		return usage(stderr);
-	path = argv[argc - 1];
 	config_defaults(&cfg);
-	r = config_parse_file(&cfg, path, &err);
-	if (r == -EINVAL) {
-		fprintf(stderr, "%s:%u: %s\n", path, err.line, err.msg);
+	if (check_file(&cfg, args.path) < 0)
 		return 1;
-	}
-	if (r < 0) {
-		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(-r));
+	if (args.cmdline && check_cmdline(&cfg, args.cmdline) < 0)
 		return 1;
-	}
-	if (print)
+	if (args.print)
 		config_print(&cfg, stdout);
 	return 0;
 }

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "config.h"
@@ -43,7 +44,7 @@ static void test_full_file(void)
 		    "init = /lib/systemd/systemd\n"
 		    "failure.action = poweroff\n"
 		    "failure.delay = 0\n"
-		    "mode = development\r\n") == 0);
+		    "mode = development\n") == 0);
 	CHECK_STR(cfg.root, "PARTUUID=0fc63daf-8483-4772-8e79-3d69d8477de4");
 	CHECK_STR(cfg.root_fstype, "ext4");
 	CHECK_STR(cfg.root_options, "noatime,errors=panic");
@@ -115,7 +116,7 @@ static void test_no_truncation(void)
 	value[sizeof(cfg.init)] = 0;
 	snprintf(text, sizeof(text), "init = %s\n", value);
 	CHECK(parse(text) == -EINVAL);
-	CHECK(strstr(err.msg, "longer than 255 bytes") != NULL);
+	CHECK(strstr(err.msg, "longer than the limit of 255 bytes") != NULL);
 	value[sizeof(cfg.init) - 1] = 0;
 	snprintf(text, sizeof(text), "init = %s\n", value);
 	CHECK(parse(text) == 0 && strlen(cfg.init) == sizeof(cfg.init) - 1);
@@ -128,7 +129,7 @@ static void test_no_truncation(void)
 
 static void test_cmdline_overrides(void)
 {
-	CHECK(parse("root = LABEL=a\nroot.timeout = 5\n") == 0);
+	CHECK(parse("root.timeout = 5\ninit = /usr/lib/systemd/systemd\n") == 0);
 	CHECK(cmdline("BOOT_IMAGE=/vmlinuz console=ttyS0 quiet root=PARTLABEL=sys "
 		      "rootfstype=erofs rootflags=noatime sealroot.timeout=9 "
 		      "sealroot.failure=halt init=/usr/lib/systemd/systemd\n") == 0);
@@ -192,6 +193,126 @@ static void test_verity_tasklets(void)
 	CHECK(cfg.verity_tasklets == VERITY_TASKLETS_OFF);
 }
 
+#define HASH_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HASH_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+/* The command line may add what the file left unset, or tighten it; it
+ * never clears or replaces what the file said (issue 13). */
+static void test_cmdline_never_weakens(void)
+{
+	CHECK(parse("verity.roothash = " HASH_A "\ninit = /sbin/init\n"
+		    "verity.corruption = panic\nroot.fstype = ext4\n"
+		    "root.options = noatime\n") == 0);
+	CHECK(cmdline("roothash= root=/dev/vda2") == -EINVAL);
+	CHECK_STR(cfg.verity_roothash, HASH_A);
+	CHECK_STR(cfg.root, "");
+	CHECK(cmdline("roothash=" HASH_B) == -EINVAL);
+	CHECK(strstr(err.msg, "verity.roothash") != NULL);
+	CHECK_STR(cfg.verity_roothash, HASH_A);
+	CHECK(cmdline("roothash=" HASH_A) == 0);
+	CHECK(cmdline("init=/bin/sh") == -EINVAL);
+	CHECK_STR(cfg.init, "/sbin/init");
+	CHECK(cmdline("sealroot.verity_corruption=eio") == -EINVAL);
+	CHECK(cfg.verity_corruption == VERITY_CORRUPTION_PANIC);
+	CHECK(cmdline("rootfstype=erofs") == -EINVAL);
+	CHECK(cmdline("rootflags=errors=continue") == -EINVAL);
+	CHECK_STR(cfg.root_options, "noatime");
+	/* Tightening is fine. */
+	CHECK(parse("verity.corruption = eio\n") == 0);
+	CHECK(cmdline("roothash=" HASH_A " sealroot.verity_corruption=restart "
+		      "rootfstype=erofs init=/sbin/init") == 0);
+	CHECK_STR(cfg.verity_roothash, HASH_A);
+	CHECK(cfg.verity_corruption == VERITY_CORRUPTION_RESTART);
+	CHECK_STR(cfg.root_fstype, "erofs");
+	/* The unverified-root switch is the file's alone. */
+	CHECK(cmdline("sealroot.root_verity=optional") == -EINVAL);
+}
+
+/* Last-wins would let a reviewer read one value and the device use
+ * another: a repeated key is refused. */
+static void test_cmdline_repeated_key(void)
+{
+	CHECK(parse("") == 0);
+	CHECK(cmdline("roothash=" HASH_A " quiet roothash=" HASH_B) == -EINVAL);
+	CHECK(strstr(err.msg, "roothash") && strstr(err.msg, "twice"));
+	CHECK_STR(cfg.verity_roothash, "");
+	CHECK(cmdline("sealroot.failure=halt sealroot.failure=reboot") == -EINVAL);
+	CHECK(cfg.failure_action == FAILURE_REBOOT);
+}
+
+/* The root is always mounted read-only: ro/rw in the options would be
+ * ignored or fight that. */
+static void test_options_no_ro_rw(void)
+{
+	CHECK(parse("root.options = rw\n") == -EINVAL);
+	CHECK(parse("root.options = noatime,ro\n") == -EINVAL);
+	CHECK(parse("root.options = noatime,,nodev\n") == -EINVAL);
+	CHECK(parse("root.options = errors=remount-ro,noatime\n") == 0);
+	CHECK(parse("") == 0);
+	CHECK(cmdline("rootflags=rw") == -EINVAL);
+	CHECK_STR(cfg.root_options, "");
+}
+
+/* A command line that does not parse leaves the file's settings (its
+ * failure policy above all) in place. */
+static void test_cmdline_failure_keeps_file(void)
+{
+	CHECK(parse("failure.action = poweroff\nfailure.delay = 0\n") == 0);
+	CHECK(cmdline("sealroot.failure=halt sealroot.timeout=5 sealroot.bogus=1") == -EINVAL);
+	CHECK(cfg.failure_action == FAILURE_POWEROFF);
+	CHECK(cfg.failure_delay == 0);
+	CHECK(cfg.root_timeout == 30);
+}
+
+/* A file that fails leaves the caller's configuration as it was. */
+static void test_file_failure_untouched(void)
+{
+	config_defaults(&cfg);
+	memset(&err, 0, sizeof(err));
+	CHECK(config_parse_text(&cfg, "failure.action = halt\nbogus = 1\n", 30, &err) == -EINVAL);
+	CHECK(cfg.failure_action == FAILURE_REBOOT);
+}
+
+static bool printable_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+static void test_messages(void)
+{
+	static char big[CONFIG_FILE_MAX + 2];
+	char text[4096];
+
+	memset(big, '#', sizeof(big) - 1);
+	config_defaults(&cfg);
+	CHECK(config_parse_text(&cfg, big, sizeof(big) - 1, &err) == -EINVAL);
+	CHECK(err.line == 0 && strstr(err.msg, "limit of 65536 bytes"));
+	CHECK(parse("\xef\xbb\xbfroot = LABEL=a\n") == -EINVAL);
+	CHECK(err.line == 1 && strstr(err.msg, "byte order mark"));
+	CHECK(parse("root = LABEL=a\r\n") == -EINVAL);
+	CHECK(err.line == 1 && strstr(err.msg, "CR"));
+	CHECK(parse("root = LABEL=\xc3\xa9t\xc3\xa9\n") == -EINVAL);
+	CHECK(strstr(err.msg, "\\xc3\\xa9") && printable_ascii(err.msg));
+	CHECK(parse("r\xc3\xb6t = 1\n") == -EINVAL);
+	CHECK(printable_ascii(err.msg));
+	CHECK(parse("root = LABEL=a\x1b[2J\n") == -EINVAL);
+	CHECK(printable_ascii(err.msg) && strstr(err.msg, "\\x1b"));
+	CHECK(parse("") == 0);
+	CHECK(cmdline("root=LABEL=\x1b[31mred") == -EINVAL);
+	CHECK(printable_ascii(err.msg) && strstr(err.msg, "\\x1b"));
+	/* A value too long to quote is cut with a marker; the reason stays. */
+	memset(text, 0, sizeof(text));
+	strcpy(text, "root.options = ");
+	memset(text + strlen(text), 'a', 200);
+	strcat(text, " b\n");
+	CHECK(parse(text) == -EINVAL);
+	CHECK(strstr(err.msg, "[...") != NULL);
+	CHECK(strstr(err.msg, "without ro or rw") != NULL);
+}
+
 static void test_print_roundtrip(void)
 {
 	char buf[2048];
@@ -224,6 +345,12 @@ int main(void)
 	RUN(test_cmdline_quotes);
 	RUN(test_cmdline_long_words);
 	RUN(test_verity_tasklets);
+	RUN(test_cmdline_never_weakens);
+	RUN(test_cmdline_repeated_key);
+	RUN(test_options_no_ro_rw);
+	RUN(test_cmdline_failure_keeps_file);
+	RUN(test_file_failure_untouched);
+	RUN(test_messages);
 	RUN(test_print_roundtrip);
 	return UNIT_EXIT();
 }

@@ -18,6 +18,8 @@ mk=$top/mkinitramfs
 snakeoil_key=/usr/share/ovmf/PkKek-1-snakeoil.key
 snakeoil_cert=/usr/share/ovmf/PkKek-1-snakeoil.pem
 failed=0
+plain_cmdline="console=ttyS0 root=PARTLABEL=sealroot-root"
+roothash=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 pass() { echo "PASS mkinitramfs-$1"; }
 fail() { echo "FAIL mkinitramfs-$1: $2"; failed=1; }
@@ -65,9 +67,14 @@ make_inputs() {
 		"${CC:-cc}" -static -O2 -o "$init" "$tmp/init.c" || return 1
 	fi
 	mkdir -p "$tmp/pol/ima"
+	mkdir -p "$tmp/prod"
 	sed -e 's/^modules *=.*/modules = virtio_pci virtio_blk ext4/' \
 	    -e 's/^root\.fstype *=.*/root.fstype = ext4/' \
-	    "$top/policies/sealroot.conf" >"$tmp/pol/sealroot.conf"
+	    "$top/policies/sealroot.conf" >"$tmp/prod/sealroot.conf"
+	# The plain test root is unverified: development mode, said explicitly.
+	sed -e 's/^mode *=.*/mode = development/' \
+	    -e 's/^root\.verity *=.*/root.verity = optional/' \
+	    "$tmp/prod/sealroot.conf" >"$tmp/pol/sealroot.conf"
 	echo 'measure func=BPRM_CHECK' >"$tmp/pol/ima/policy"
 }
 
@@ -218,7 +225,7 @@ test_refusals() {
 		"$tmp/pol/sealroot.conf" >"$tmp/unknown/sealroot.conf"
 	refuses unknown-module "cannot find module 'no_such_module'" "${base[@]}" --policies "$tmp/unknown"
 	refuses encrypted-key "encrypted" "${base[@]}" --policies "$tmp/pol" \
-		--kernel "$SEALROOT_KERNEL" --cmdline x --key "$snakeoil_key" \
+		--kernel "$SEALROOT_KERNEL" --cmdline "$plain_cmdline" --key "$snakeoil_key" \
 		--cert "$snakeoil_cert" --output "$tmp/r.efi"
 	refuses no-cmdline "needs --cmdline" "${base[@]}" --policies "$tmp/pol" \
 		--kernel "$SEALROOT_KERNEL" --unsigned --output "$tmp/r.efi"
@@ -321,9 +328,43 @@ test_compressed_modules() {
 	if [ -z "$why" ]; then pass compressed-modules; else fail compressed-modules "$why"; fi
 }
 
+# Issue 13: the UKI's command line goes through sealroot's own parser and
+# device plan with the file, as the device sees them; the file system
+# modules packed follow the effective type (rootfstype= included).
+test_cmdline_checked() {
+	local base=(--init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR"
+		--kernel "$SEALROOT_KERNEL" --unsigned --output "$tmp/c.efi"
+		--initramfs "$tmp/c.img") list
+	refuses cmdline-unverified-production "root.verity = required" "${base[@]}" \
+		--policies "$tmp/prod" --cmdline "$plain_cmdline"
+	refuses cmdline-unknown-key "unknown kernel command line key 'sealroot.bogus'" "${base[@]}" \
+		--policies "$tmp/prod" --cmdline "ro roothash=$roothash sealroot.bogus=1"
+	refuses cmdline-bad-roothash "'abc' is not 64 to 128 hex digits" "${base[@]}" \
+		--policies "$tmp/prod" --cmdline "ro roothash=abc"
+	refuses cmdline-root-and-roothash "conflicts with the root hash" "${base[@]}" \
+		--policies "$tmp/prod" --cmdline "root=PARTLABEL=r roothash=$roothash"
+	refuses cmdline-repeated-key "key 'roothash' given twice" "${base[@]}" \
+		--policies "$tmp/prod" --cmdline "roothash=$roothash roothash=$roothash"
+	refuses cmdline-empty-roothash "a value is required" "${base[@]}" \
+		--policies "$tmp/prod" --cmdline "roothash= root=PARTLABEL=r"
+	mkdir -p "$tmp/auto"
+	sed 's/^root\.fstype *=.*/root.fstype = auto/' "$tmp/prod/sealroot.conf" >"$tmp/auto/sealroot.conf"
+	if ! "$mk" "${base[@]}" --policies "$tmp/auto" --compress none \
+		--cmdline "ro roothash=$roothash rootfstype=erofs" >"$tmp/c.log" 2>&1; then
+		fail cmdline-fstype-modules "$(tail -n 2 "$tmp/c.log")"
+		return
+	fi
+	list=$(cpio -it --quiet <"$tmp/c.img" | grep 'fs-.*\.order' | tr '\n' ' ')
+	if [ "$list" = "lib/modules/fs-erofs.order " ]; then
+		pass cmdline-fstype-modules
+	else
+		fail cmdline-fstype-modules "rootfstype=erofs packed: ${list:-nothing}"
+	fi
+}
+
 test_unsigned() {
 	"$mk" --init "$init" --policies "$tmp/pol" --tool-dir "$tooldir" \
-		--moddir "$SEALROOT_MODDIR" --kernel "$SEALROOT_KERNEL" --cmdline x \
+		--moddir "$SEALROOT_MODDIR" --kernel "$SEALROOT_KERNEL" --cmdline "$plain_cmdline" \
 		--unsigned --output "$tmp/u.efi" >"$tmp/u.log" 2>&1 ||
 		{ fail unsigned "$(tail -n 2 "$tmp/u.log")"; return; }
 	if sbverify --list "$tmp/u.efi" 2>&1 | grep -q 'No signature table'; then
@@ -344,6 +385,7 @@ if test_build_twice; then
 	test_layout
 fi
 test_refusals
+test_cmdline_checked
 test_names
 test_compressors
 test_compressed_modules

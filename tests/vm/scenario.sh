@@ -6,6 +6,8 @@
 #
 #   sc_begin NAME               work dir in $W, kernel, base tree, policies copy in $W/policies
 #   sc_conf KEY VALUE           set a key in $W/policies/sealroot.conf
+#   sc_unverified_root          the explicit switch for a plain root (development)
+#   sc_unchecked_cmdline        next sc_uki: the linter sees the file, not --cmdline
 #   sc_uki OUT [ARGS...]        mkinitramfs with the test kernel and snakeoil key
 #   sc_check NAME CMD...        PASS/FAIL on a command's status
 #   sc_log_has NAME REGEX       PASS/FAIL on a line in $LOG
@@ -15,8 +17,14 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
-# A plain (unverified) root, by its fixed PARTLABEL from tests/vm/mkimage.
+# A plain (unverified) root, by its fixed PARTLABEL from tests/vm/mkimage;
+# sealroot boots it only after sc_unverified_root (production never does).
 SC_CMDLINE_PLAIN="$SC_CMDLINE_BASE root=PARTLABEL=sealroot-root"
+SC_TOOL_DIR=''
+# A well-formed root hash of no disk: production configs need one, and a
+# scenario that fails before the wait (or waits in vain) can use it.
+SC_ROOTHASH_NONE=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
 SC_FAILS=0
 
 sc_begin() {
@@ -40,13 +48,38 @@ sc_conf() {	# KEY VALUE
 	fi
 }
 
+# A plain, unverified root: no root hash, so it takes root.verity =
+# optional, which sealroot allows only in development mode.
+sc_unverified_root() {
+	sc_conf mode development
+	sc_conf root.verity optional
+}
+
+# For scenarios that prove the device refuses what mkinitramfs would: a
+# tool dir whose sealroot-lint drops --cmdline, so the UKI carries a
+# command line the build did not check.
+sc_unchecked_cmdline() {
+	SC_TOOL_DIR=$W/tools
+	mkdir -p "$SC_TOOL_DIR"
+	ln -sf "$VM_REPO/build/host/sealroot-mkcpio" "$SC_TOOL_DIR/sealroot-mkcpio"
+	cat >"$SC_TOOL_DIR/sealroot-lint" <<LINT
+#!/usr/bin/env bash
+args=()
+while [ \$# -gt 0 ]; do
+	if [ "\$1" = --cmdline ]; then shift 2; else args+=("\$1"); shift; fi
+done
+exec "$VM_REPO/build/host/sealroot-lint" "\${args[@]}"
+LINT
+	chmod +x "$SC_TOOL_DIR/sealroot-lint"
+}
+
 sc_uki() {	# OUT [mkinitramfs args...]; signed unless --unsigned is given
 	local out=$1 sign=()
 	shift
 	[[ " $* " == *" --unsigned "* ]] ||
 		sign=(--key "$(vm_snakeoil_key)" --cert "$(vm_snakeoil_cert)")
 	"$VM_REPO/mkinitramfs" --init "$VM_REPO/build/init" \
-		--tool-dir "$VM_REPO/build/host" --policies "$W/policies" \
+		--tool-dir "${SC_TOOL_DIR:-$VM_REPO/build/host}" --policies "$W/policies" \
 		--kernel "$KERNEL" --moddir "$MODDIR" "${sign[@]}" \
 		--output "$out" "$@"
 }
