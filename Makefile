@@ -54,11 +54,12 @@ LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
-UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot \
+UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot util \
 	tpm2token veritysb veritytab tpm luks interop
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
+unit_srcs_util := src/util.c
 unit_srcs_devspec := src/devspec.c
 unit_srcs_devwait := src/devwait.c src/devspec.c src/log.c src/util.c
 unit_srcs_modules := src/modules.c src/log.c src/util.c

@@ -9,6 +9,12 @@
  * never a silent truncation. */
 int read_file(const char *path, char *buf, size_t size, size_t *ret_len);
 
+/* The kB value of FIELD ("VmHWM", ...) in the text of /proc/<pid>/status.
+ * A missing field is -ENODATA, a value that is not a positive number of
+ * kB -EBADMSG: never a silent 0. */
+int status_field_kb(const char *status, const char *field,
+		    unsigned long *ret_kb);
+
 /* Milliseconds of CLOCK_MONOTONIC (comparable with kernel timestamps,
  * which count from boot). */
 uint64_t now_ms(void);

@@ -352,24 +352,15 @@ int boot_mount(struct boot *b)
 /* VmHWM of /proc/self/status, in kB. */
 static int peak_memory_kb(unsigned long *ret_kb)
 {
-	char buf[2048], *p, *end;
+	char buf[2048];
 	size_t len = 0;
-	unsigned long kb;
 	int r;
 
 	r = read_file("/proc/self/status", buf, sizeof(buf) - 1, &len);
 	if (r < 0)
 		return r;
 	buf[len] = 0;
-	p = strstr(buf, "VmHWM:");
-	if (!p)
-		return -ENODATA;
-	errno = 0;
-	kb = strtoul(p + 6, &end, 10);
-	if (errno || end == p + 6 || kb == 0)
-		return -EBADMSG;
-	*ret_kb = kb;
-	return 0;
+	return status_field_kb(buf, "VmHWM", ret_kb);
 }
 
 /* The stage table feeds the summary line; it is sized for every stage

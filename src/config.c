@@ -40,6 +40,8 @@ struct key {
 static const char *const actions[] = { "reboot", "poweroff", "halt", NULL };
 static const char *const modes[] = { "production", "development", NULL };
 static const char *const corruption[] = { "eio", "restart", "panic", NULL };
+#define DEVSPEC_EXPECT "PARTUUID=, PARTLABEL=, PARTTYPE=, UUID=, LABEL= or /dev/..."
+
 static const char *const tasklets[] = { "auto", "off", NULL };
 static const char *const root_verity[] = { "required", "optional", NULL };
 
@@ -115,7 +117,7 @@ static bool valid_abs_path(const char *v)
 static const struct key keys[] = {
 	{ .name = "root", .cmdline = "root", .rule = CMDLINE_FILL, STR(root),
 	  .valid = valid_devspec,
-	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
+	  .expect = DEVSPEC_EXPECT },
 	{ .name = "root.verity", ENUM(root_verity), .choices = root_verity },
 	{ .name = "root.fstype", .cmdline = "rootfstype", .rule = CMDLINE_FILL,
 	  .unset = "auto", STR(root_fstype), .valid = valid_fstype,
@@ -134,10 +136,10 @@ static const struct key keys[] = {
 	  .expect = "64 to 128 hex digits (a root hash)" },
 	{ .name = "verity.data", .cmdline = "systemd.verity_root_data",
 	  .rule = CMDLINE_FILL, STR(verity_data), .valid = valid_devspec,
-	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
+	  .expect = DEVSPEC_EXPECT },
 	{ .name = "verity.hash", .cmdline = "systemd.verity_root_hash",
 	  .rule = CMDLINE_FILL, STR(verity_hash), .valid = valid_devspec,
-	  .expect = "PARTUUID=, PARTLABEL=, UUID=, LABEL= or /dev/..." },
+	  .expect = DEVSPEC_EXPECT },
 	{ .name = "verity.corruption", .cmdline = "sealroot.verity_corruption",
 	  .rule = CMDLINE_RAISE, ENUM(verity_corruption), .choices = corruption },
 	{ .name = "verity.tasklets", ENUM(verity_tasklets), .choices = tasklets },

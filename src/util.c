@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +26,34 @@ int read_file(const char *path, char *buf, size_t size, size_t *ret_len)
 	if (r == 0)
 		*ret_len = len;
 	return r;
+}
+
+int status_field_kb(const char *status, const char *field,
+		    unsigned long *ret_kb)
+{
+	size_t n = strlen(field);
+	const char *p = status;
+	unsigned long kb;
+	char *end;
+
+	while (p && (strncmp(p, field, n) || p[n] != ':')) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return -ENODATA;
+	p += n + 1;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -EBADMSG;
+	errno = 0;
+	kb = strtoul(p, &end, 10);
+	if (errno || kb == 0 || strncmp(end, " kB", 3))
+		return -EBADMSG;
+	*ret_kb = kb;
+	return 0;
 }
 
 uint64_t now_ms(void)
