@@ -133,17 +133,17 @@ $(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(MKCPIO_SRCS)
 
 .SECONDEXPANSION:
-$(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
+$(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) $(wildcard tests/unit/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
-$(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) tests/unit/unit.h $(wildcard include/*.h)
+$(O)/asan/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) $(wildcard tests/unit/*.h include/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(SAN_CFLAGS) -o $@ $< $(unit_srcs_$*) $(unit_libs_$*)
 
 # test-tpm once more, static against the device's own tpm2-tss (musl
 # sysroot), so the library the device links is the one tested on swtpm.
-$(O)/musl/test-tpm: tests/unit/test-tpm.c $(unit_srcs_tpm) tests/unit/unit.h $(wildcard include/*.h) | sysroot
+$(O)/musl/test-tpm: tests/unit/test-tpm.c $(unit_srcs_tpm) $(wildcard tests/unit/*.h include/*.h) | sysroot
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -ffunction-sections -fdata-sections,$(INIT_CFLAGS)) \
 		-DTEST_RAW_TCTI -static -o $@ $< $(unit_srcs_tpm) \
@@ -153,7 +153,7 @@ $(O)/musl/test-tpm: tests/unit/test-tpm.c $(unit_srcs_tpm) tests/unit/unit.h $(w
 # token plugins), blkid and json-c, on image files; cryptsetup(8) and
 # mkfs.ext4 from the host make the volumes that are not ours.
 LUKS_TEST_PKGS := libcryptsetup blkid libcrypto json-c
-$(O)/musl/test-luks: tests/unit/test-luks.c $(unit_srcs_luks) tests/unit/unit.h $(wildcard include/*.h) | sysroot
+$(O)/musl/test-luks: tests/unit/test-luks.c $(unit_srcs_luks) $(wildcard tests/unit/*.h include/*.h) | sysroot
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -ffunction-sections -fdata-sections,$(INIT_CFLAGS)) \
 		$(shell $(PKG_CONFIG) --cflags $(LUKS_TEST_PKGS)) \

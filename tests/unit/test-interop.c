@@ -35,52 +35,13 @@
 #include "tpm.h"
 #include "tpm2token.h"
 #include "unit.h"
+#include "unit-files.h"
 
 #define IMG_SIZE (20u << 20)
 #define PLUGIN "/usr/lib/x86_64-linux-gnu/cryptsetup/libcryptsetup-token-systemd-tpm2.so"
 
-static char dir[PATH_MAX];
 static pid_t swtpm_pid = -1;
 static int port;
-
-static const char *path(const char *name)
-{
-	static char p[8][PATH_MAX + 64];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void hash_file(const char *p, uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	static uint8_t buf[1 << 20];
-	unsigned int len = 0;
-	ssize_t n;
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	EVP_DigestFinal_ex(ctx, out, &len);
-	EVP_MD_CTX_free(ctx);
-	if (fd >= 0)
-		close(fd);
-}
 
 /* ---- swtpm ---- */
 

@@ -19,6 +19,7 @@
 #include "luks.h"
 #include "tpm2token.h"
 #include "unit.h"
+#include "unit-files.h"
 
 /* The swtpm-sealed token of test-tpm2token.c (systemd 252's layout). */
 #define BLOB "AJ4AIKAhiyNTORioOwq+n3CYOn9hC+2kvOXsSbFa3RscOe00ABC4X1wmUjncnWm8" \
@@ -34,35 +35,12 @@
 
 #define IMG_SIZE (20u << 20)
 
-static char dir[PATH_MAX];
 static uint8_t secret[TPM2TOKEN_SECRET_SIZE];
 static char pass[TPM2TOKEN_PASSPHRASE_LEN + 1];
 static char recovery[TPM2TOKEN_RECOVERY_LEN + 1];
 static struct tpm2token token;
 
 /* ---- helpers ---- */
-
-static const char *path(const char *name)
-{
-	static char p[64][PATH_MAX + 64];
-	static int i;
-
-	i = (i + 1) % 64;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
-	return p[i];
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static void mkimg(const char *p, off_t size)
 {
@@ -103,23 +81,6 @@ static void scribble(const char *p, off_t off, size_t n)
 			buf[k] = (uint8_t)(rand() | 1);
 		put(p, off + (off_t)i, buf, n - i < sizeof(buf) ? n - i : sizeof(buf));
 	}
-}
-
-static void hash_file(const char *p, uint8_t out[32])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	static uint8_t buf[1 << 20];
-	unsigned int len = 0;
-	ssize_t n;
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	EVP_DigestFinal_ex(ctx, out, &len);
-	EVP_MD_CTX_free(ctx);
-	if (fd >= 0)
-		close(fd);
 }
 
 static bool same_hash(const uint8_t a[32], const char *p)
