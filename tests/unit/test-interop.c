@@ -36,6 +36,7 @@
 #include "tpm2token.h"
 #include "unit.h"
 #include "unit-files.h"
+#include "unit-swtpm.h"
 
 #define IMG_SIZE (20u << 20)
 #define PLUGIN "/usr/lib/x86_64-linux-gnu/cryptsetup/libcryptsetup-token-systemd-tpm2.so"
@@ -45,40 +46,13 @@ static int port;
 
 /* ---- swtpm ---- */
 
-static bool port_free(int p)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)p),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 static int swtpm_start(void)
 {
-	char server[80], ctrl[80], state[PATH_MAX + 16];
-
-	for (port = 30000 + getpid() % 20000; port < 65000; port += 2)
-		if (port_free(port) && port_free(port + 1))
-			break;
-	snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", port);
-	snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", port + 1);
-	snprintf(state, sizeof(state), "dir=%s", dir);
-	swtpm_pid = fork();
-	if (swtpm_pid < 0)
-		return -errno;
-	if (swtpm_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server,
-		       "--ctrl", ctrl, "--tpmstate", state, "--flags",
-		       "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	return 0;
+	port = free_port_pair();
+	if (port < 0)
+		return -EADDRINUSE;
+	swtpm_pid = swtpm_spawn(dir, port);
+	return swtpm_pid < 0 ? (int)swtpm_pid : 0;
 }
 
 static void swtpm_stop(void)

@@ -24,6 +24,7 @@
 
 #include "tpm.h"
 #include "unit.h"
+#include "unit-swtpm.h"
 
 #define PCR_SEAL 7
 #define MASK_SEAL (1u << PCR_SEAL)
@@ -37,44 +38,9 @@ static TSS2_TCTI_CONTEXT *tcti;
 
 /* ---- swtpm ---- */
 
-static int bind_port(int port)
-{
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-		.sin_port = htons(port),
-	};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-/* A port P the kernel just gave out, with P+1 free too (swtpm's control
- * channel). Another process could take them before swtpm does: the
- * connection attempts below would then fail, and the test says so. */
-static int free_port_pair(void)
-{
-	for (int i = 0; i < 50; i++) {
-		int p = bind_port(0);
-
-		if (p > 0 && p < 65535 && bind_port(p + 1) == p + 1)
-			return p;
-	}
-	return -1;
-}
-
 static int swtpm_start(const char *self)
 {
-	char server[64], ctrl[64], state[PATH_MAX + 16], dir[PATH_MAX];
+	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "%s", self);
 	if (snprintf(state_dir, sizeof(state_dir), "%s/tpm-state.XXXXXX",
@@ -84,22 +50,8 @@ static int swtpm_start(const char *self)
 	swtpm_port = free_port_pair();
 	if (swtpm_port < 0)
 		return -EADDRINUSE;
-	snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1",
-		 swtpm_port);
-	snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1",
-		 swtpm_port + 1);
-	snprintf(state, sizeof(state), "dir=%s", state_dir);
-	swtpm_pid = fork();
-	if (swtpm_pid < 0)
-		return -errno;
-	if (swtpm_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execlp("swtpm", "swtpm", "socket", "--tpm2", "--server", server,
-		       "--ctrl", ctrl, "--tpmstate", state, "--flags",
-		       "not-need-init,startup-clear", (char *)NULL);
-		_exit(127);
-	}
-	return 0;
+	swtpm_pid = swtpm_spawn(state_dir, swtpm_port);
+	return swtpm_pid < 0 ? (int)swtpm_pid : 0;
 }
 
 #ifdef TEST_RAW_TCTI
