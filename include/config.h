@@ -36,6 +36,16 @@ enum boot_mode {
 	MODE_DEVELOPMENT,
 };
 
+/* The state volume's recovery key, made at provisioning: none, or shown
+ * once on the console (systemd's recovery-key format). */
+enum state_recovery {
+	STATE_RECOVERY_NONE,
+	STATE_RECOVERY_SHOW,
+};
+
+#define CONFIG_STATE_NAME_MAX 32
+#define CONFIG_PCR_MASK_REQUIRED (1u << 7)	/* Secure Boot policy */
+
 struct config {
 	char root[160];			/* device spec, see devspec.h */
 	enum root_verity root_verity;
@@ -52,6 +62,12 @@ struct config {
 	enum failure_action failure_action;
 	unsigned failure_delay;		/* seconds before the action */
 	enum boot_mode mode;
+	char state[160];		/* device spec; empty: no state volume */
+	char state_name[CONFIG_STATE_NAME_MAX];	/* /dev/mapper/<name> */
+	char state_mount[256];		/* in the new root, or "none" */
+	enum state_recovery state_recovery;
+	char tpm_pcrs[96];		/* "7" or "7,14": PCRs of the seal policy */
+	unsigned tpm_timeout;		/* seconds to wait for /dev/tpmrm0 */
 };
 
 /* Where a parse error was found, and what it was. */
@@ -94,6 +110,10 @@ const char *config_failure_action_name(enum failure_action a);
  * bytes as \xNN, cut with a QUOTE_CUT marker when buf is full (size
  * QUOTE_MAX is enough for any message here). Returns buf. */
 const char *config_quote(const char *v, size_t len, char *buf, size_t size);
+
+/* The PCR mask (bit n: PCR n) of a tpm.pcrs value: decimal PCR numbers
+ * 0..23 separated by commas, each once, 7 among them. -EINVAL if not. */
+int config_pcr_mask(const char *v, unsigned *ret_mask);
 
 /* The file system types sealroot mounts a read-only root from. */
 bool config_root_fstype_supported(const char *t);

@@ -8,7 +8,8 @@
  *     hash (DPS); 'root' must then be empty (or the mapping itself);
  *   - no root hash: a plain root= device, only with root.verity =
  *     optional, which only mode = development allows. A production image
- *     never boots an unverified root. */
+ *     never boots an unverified root;
+ *   - a state volume (state = ...): one more block device, last. */
 #ifndef SEALROOT_PLAN_H
 #define SEALROOT_PLAN_H
 
@@ -19,7 +20,7 @@
 #include "devspec.h"
 #include "roothash.h"
 
-#define PLAN_DEVICES_MAX 2
+#define PLAN_DEVICES_MAX 3
 
 struct plan_device {
 	const char *what;		/* "root", "verity data", "verity hash" */
@@ -30,7 +31,8 @@ struct plan {
 	bool verity;
 	struct roothash roothash;	/* when verity */
 	size_t ndevs;
-	struct plan_device devs[PLAN_DEVICES_MAX];	/* verity: data, hash */
+	struct plan_device devs[PLAN_DEVICES_MAX];	/* verity: data, hash; then state */
+	int state;			/* index in devs of the state volume, -1: none */
 };
 
 /* Decide what to wait for. *ret is written only on success; on error

@@ -44,6 +44,7 @@ static const char *const corruption[] = { "eio", "restart", "panic", NULL };
 
 static const char *const tasklets[] = { "auto", "off", NULL };
 static const char *const root_verity[] = { "required", "optional", NULL };
+static const char *const recovery[] = { "none", "show", NULL };
 
 static bool valid_devspec(const char *v)
 {
@@ -108,6 +109,52 @@ static bool valid_abs_path(const char *v)
 	return v[0] == '/' && all_chars(v, "/_.-+") && !strstr(v, "/..");
 }
 
+/* A device-mapper name: dmsetup's safe characters, not "." or "..". */
+static bool valid_dm_name(const char *v)
+{
+	return *v && all_chars(v, "_-") && strcmp(v, "root");
+}
+
+/* Where the state volume is mounted in the new root: an absolute path
+ * other than "/", or "none" (the root's fstab mounts /dev/mapper/<name>). */
+static bool valid_mount_point(const char *v)
+{
+	return !strcmp(v, "none") || (valid_abs_path(v) && strcmp(v, "/") &&
+				      v[strlen(v) - 1] != '/' && !strstr(v, "//"));
+}
+
+int config_pcr_mask(const char *v, unsigned *ret_mask)
+{
+	unsigned mask = 0, n;
+	char *end;
+
+	for (;;) {
+		if (!isdigit((unsigned char)*v) || (*v == '0' && isdigit((unsigned char)v[1])))
+			return -EINVAL;
+		errno = 0;
+		n = (unsigned)strtoul(v, &end, 10);
+		if (errno || n > 23 || end - v > 2 || (mask & (1u << n)))
+			return -EINVAL;
+		mask |= 1u << n;
+		if (!*end)
+			break;
+		if (*end != ',')
+			return -EINVAL;
+		v = end + 1;
+	}
+	if (!(mask & CONFIG_PCR_MASK_REQUIRED))
+		return -EINVAL;
+	*ret_mask = mask;
+	return 0;
+}
+
+static bool valid_pcrs(const char *v)
+{
+	unsigned mask;
+
+	return config_pcr_mask(v, &mask) == 0;
+}
+
 #define STR(field) .type = KEY_STRING, \
 	.offset = offsetof(struct config, field), \
 	.size = sizeof(((struct config *)0)->field)
@@ -147,6 +194,16 @@ static const struct key keys[] = {
 	  .choices = actions },
 	{ .name = "failure.delay", NUM(failure_delay), .min = 0, .max = 3600 },
 	{ .name = "mode", ENUM(mode), .choices = modes },
+	{ .name = "state", STR(state), .valid = valid_devspec,
+	  .expect = DEVSPEC_EXPECT },
+	{ .name = "state.name", STR(state_name), .valid = valid_dm_name,
+	  .expect = "a device-mapper name of [A-Za-z0-9_-], not 'root'" },
+	{ .name = "state.mount", STR(state_mount), .valid = valid_mount_point,
+	  .expect = "an absolute path other than / (no trailing slash), or none" },
+	{ .name = "state.recovery", ENUM(state_recovery), .choices = recovery },
+	{ .name = "tpm.pcrs", STR(tpm_pcrs), .valid = valid_pcrs,
+	  .expect = "PCR numbers 0..23 separated by commas, each once, 7 among them" },
+	{ .name = "tpm.timeout", NUM(tpm_timeout), .min = 1, .max = 3600 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -161,6 +218,11 @@ void config_defaults(struct config *cfg)
 	cfg->failure_action = FAILURE_REBOOT;
 	cfg->failure_delay = 10;
 	cfg->mode = MODE_PRODUCTION;
+	strcpy(cfg->state_name, "state");
+	strcpy(cfg->state_mount, "/var");
+	cfg->state_recovery = STATE_RECOVERY_NONE;
+	strcpy(cfg->tpm_pcrs, "7");
+	cfg->tpm_timeout = 5;
 }
 
 const char *config_failure_action_name(enum failure_action a)

@@ -83,13 +83,17 @@ static int plan_verity(const struct config *c, struct plan *p,
 int plan_devices(const struct config *cfg, struct plan *ret,
 		 struct config_error *err)
 {
-	struct plan p = { 0 };
+	struct plan p = { .state = -1 };
 	int r;
 
 	r = check_policy(cfg, err);
 	if (r == 0)
 		r = cfg->verity_roothash[0] ? plan_verity(cfg, &p, err)
 					    : plan_plain(cfg, &p, err);
+	if (r == 0 && cfg->state[0]) {
+		p.state = (int)p.ndevs;
+		r = plan_add(&p, "state", cfg->state, err);
+	}
 	if (r == 0)
 		*ret = p;
 	return r;

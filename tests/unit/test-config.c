@@ -193,6 +193,57 @@ static void test_verity_tasklets(void)
 	CHECK(cfg.verity_tasklets == VERITY_TASKLETS_OFF);
 }
 
+/* The sealed state's keys: file only, strict values, safe defaults (no
+ * state volume, mounted on /var when there is one, no recovery key, PCR 7). */
+static void test_state_keys(void)
+{
+	unsigned mask = 0;
+
+	CHECK(parse("") == 0);
+	CHECK_STR(cfg.state, "");
+	CHECK_STR(cfg.state_name, "state");
+	CHECK_STR(cfg.state_mount, "/var");
+	CHECK(cfg.state_recovery == STATE_RECOVERY_NONE);
+	CHECK_STR(cfg.tpm_pcrs, "7");
+	CHECK(cfg.tpm_timeout == 5);
+	CHECK(parse("state = PARTLABEL=sealroot-state\nstate.name = data-1\n"
+		    "state.mount = /var/lib/x\nstate.recovery = show\n"
+		    "tpm.pcrs = 14,7\ntpm.timeout = 1\n") == 0);
+	CHECK_STR(cfg.state, "PARTLABEL=sealroot-state");
+	CHECK_STR(cfg.state_name, "data-1");
+	CHECK_STR(cfg.state_mount, "/var/lib/x");
+	CHECK(cfg.state_recovery == STATE_RECOVERY_SHOW);
+	CHECK(parse("state.mount = none\n") == 0);
+	CHECK(parse("state = foo\n") == -EINVAL && strstr(err.msg, "'state'"));
+	CHECK(parse("state.name = root\n") == -EINVAL);
+	CHECK(parse("state.name = a/b\n") == -EINVAL);
+	CHECK(parse("state.name = \n") == -EINVAL);
+	CHECK(parse("state.name = 0123456789012345678901234567890123\n") == -EINVAL);
+	CHECK(strstr(err.msg, "limit of 31 bytes") != NULL);
+	CHECK(parse("state.mount = /\n") == -EINVAL);
+	CHECK(parse("state.mount = var\n") == -EINVAL);
+	CHECK(parse("state.mount = /var/\n") == -EINVAL);
+	CHECK(parse("state.mount = /var/../etc\n") == -EINVAL);
+	CHECK(parse("state.recovery = print\n") == -EINVAL);
+	CHECK(strstr(err.msg, "none, show") != NULL);
+	CHECK(parse("tpm.timeout = 0\n") == -EINVAL);
+	/* 7 (the Secure Boot state) is always sealed to. */
+	CHECK(parse("tpm.pcrs = 14\n") == -EINVAL && strstr(err.msg, "7 among them"));
+	CHECK(parse("tpm.pcrs = 7,7\n") == -EINVAL);
+	CHECK(parse("tpm.pcrs = 7,24\n") == -EINVAL);
+	CHECK(parse("tpm.pcrs = 7,\n") == -EINVAL);
+	CHECK(parse("tpm.pcrs = 07\n") == -EINVAL);
+	CHECK(parse("tpm.pcrs = 7 14\n") == -EINVAL);
+	CHECK(config_pcr_mask("7", &mask) == 0 && mask == 0x80);
+	CHECK(config_pcr_mask("0,7,23", &mask) == 0 && mask == 0x800081);
+	mask = 1;
+	CHECK(config_pcr_mask("", &mask) == -EINVAL && mask == 1);
+	/* Not on the command line: a sealroot. key there is unknown. */
+	CHECK(parse("") == 0);
+	CHECK(cmdline("sealroot.state=PARTLABEL=x") == -EINVAL);
+	CHECK(cmdline("state=PARTLABEL=x") == 0 && !cfg.state[0]);
+}
+
 #define HASH_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define HASH_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
@@ -345,6 +396,7 @@ int main(void)
 	RUN(test_cmdline_quotes);
 	RUN(test_cmdline_long_words);
 	RUN(test_verity_tasklets);
+	RUN(test_state_keys);
 	RUN(test_cmdline_never_weakens);
 	RUN(test_cmdline_repeated_key);
 	RUN(test_options_no_ro_rw);

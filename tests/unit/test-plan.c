@@ -100,6 +100,24 @@ static void test_conflicts(void)
 	CHECK(strstr(err.msg, "neither") && poisoned());
 }
 
+/* The state volume is waited for last, with the root's devices; without
+ * 'state' there is none. */
+static void test_state(void)
+{
+	CHECK(plan_of("", "roothash=" HASH) == 0);
+	CHECK(plan.state == -1);
+	CHECK(plan_of("state = PARTLABEL=sealroot-state\n", "roothash=" HASH) == 0);
+	CHECK(plan.ndevs == 3 && plan.state == 2);
+	CHECK_STR(plan.devs[2].what, "state");
+	CHECK(plan.devs[2].spec.tag == DEVSPEC_PARTLABEL);
+	CHECK_STR(plan.devs[2].spec.value, "sealroot-state");
+	CHECK(plan_of("mode = development\nroot.verity = optional\n"
+		      "state = PARTTYPE=4d21b016-b534-45c2-a9fb-5c16e091fd2d\n",
+		      "root=PARTLABEL=r") == 0);
+	CHECK(plan.ndevs == 2 && plan.state == 1);
+	CHECK(plan.devs[1].spec.tag == DEVSPEC_PARTTYPE);
+}
+
 /* The bound: a full plan refuses one more request, untouched. */
 static void test_bounded(void)
 {
@@ -108,9 +126,10 @@ static void test_bounded(void)
 
 	CHECK(plan_add(&p, "a", "PARTLABEL=a", &err) == 0);
 	CHECK(plan_add(&p, "b", "PARTLABEL=b", &err) == 0);
+	CHECK(plan_add(&p, "c", "PARTLABEL=c", &err) == 0);
 	copy = p;
-	CHECK(plan_add(&p, "c", "PARTLABEL=c", &err) == -ENOBUFS);
-	CHECK(strstr(err.msg, "more than 2 devices") != NULL);
+	CHECK(plan_add(&p, "d", "PARTLABEL=d", &err) == -ENOBUFS);
+	CHECK(strstr(err.msg, "more than 3 devices") != NULL);
 	CHECK(memcmp(&p, &copy, sizeof(p)) == 0);
 	p.ndevs = 0;
 	CHECK(plan_add(&p, "x", "FOO=bar", &err) == -EINVAL && p.ndevs == 0);
@@ -123,6 +142,7 @@ int main(void)
 	RUN(test_production_needs_verity);
 	RUN(test_development_plain);
 	RUN(test_conflicts);
+	RUN(test_state);
 	RUN(test_bounded);
 	return UNIT_EXIT();
 }
