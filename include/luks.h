@@ -139,6 +139,10 @@ int luks_activate(const char *dev, const char *name, int keyslot,
 int luks_activate_recovery(const char *dev, const char *name,
 			   const char *recovery_key);
 
+/* How many keyslots of systemd-recovery tokens a recovery key could open
+ * (0: no point in asking for one). Never writes. */
+int luks_recovery_slots(const char *dev, unsigned *ret_count);
+
 /* The volume key, unlocked by passphrase on keyslot, into the caller's
  * fixed buffer (the caller wipes it). */
 int luks_volume_key(const char *dev, int keyslot, const char *passphrase,

@@ -612,6 +612,31 @@ out_wipe_key:
 	return r;
 }
 
+/* Whether a prompt for a recovery key can open dev at all: the usable
+ * keyslots of its systemd-recovery tokens, counted without a passphrase. */
+int luks_recovery_slots(const char *dev, unsigned *ret_count)
+{
+	int max = crypt_token_max(CRYPT_LUKS2), r;
+	char why[TPM2TOKEN_MSG_MAX];
+	struct crypt_device *cd;
+	unsigned n = 0;
+
+	r = cd_load(dev, &cd);
+	if (r < 0)
+		return r;
+	for (int id = 0; id < max; id++) {
+		if (!token_is(cd, id, "systemd-recovery"))
+			continue;
+		for (int slot = 0; slot < TPM2TOKEN_KEYSLOTS; slot++)
+			if (crypt_token_is_assigned(cd, id, slot) == 0 &&
+			    check_keyslot(cd, slot, why, sizeof(why)) == 0)
+				n++;
+	}
+	crypt_free(cd);
+	*ret_count = n;
+	return 0;
+}
+
 /* ---- the volume key ---- */
 
 static int get_volume_key(struct crypt_device *cd, int keyslot,

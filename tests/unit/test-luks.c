@@ -392,6 +392,11 @@ static void test_round_trip(void)
 	typed[3] = typed[3] == 'C' ? 'B' : 'C';
 	CHECK(luks_activate_recovery(p, NULL, typed) == -EKEYREJECTED);
 	CHECK(luks_activate_recovery(p, NULL, "not a key") == -EINVAL);
+	{
+		unsigned n = 99;
+
+		CHECK(luks_recovery_slots(p, &n) == 0 && n == 1);
+	}
 
 	memset(key, POISON, sizeof(key));
 	memset(key2, POISON, sizeof(key2));
@@ -587,6 +592,12 @@ static void test_cryptenrolled(void)
 	CHECK(make_cryptenrolled(p) == 0);
 	hash_file(p, h);
 	CHECK(state_of(p, &info) == LUKS_FOREIGN && info.luks2 && info.consistent);
+	{
+		unsigned n = 99;
+
+		/* a passphrase slot, no systemd-recovery token */
+		CHECK(luks_recovery_slots(p, &n) == 0 && n == 0);
+	}
 	memset(&t, POISON, sizeof(t));
 	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0 && id == 0);
 	want.keyslot = 1;
