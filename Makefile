@@ -55,7 +55,7 @@ MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
 UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot util \
-	tpm2token veritysb veritytab tpm luks interop
+	tpm2token veritysb veritytab tpm luks interop prompt
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
@@ -71,6 +71,7 @@ unit_srcs_luks := src/luks.c src/tpm2token.c src/log.c
 unit_srcs_interop := src/luks.c src/tpm.c src/tpm2token.c src/log.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c
 unit_srcs_veritytab := src/veritytab.c
+unit_srcs_prompt := src/prompt.c
 # Host libraries a test links (the host's, not the sysroot's).
 unit_libs_tpm2token := -ljson-c -lcrypto
 unit_libs_tpm := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc \

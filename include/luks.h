@@ -139,6 +139,9 @@ int luks_activate(const char *dev, const char *name, int keyslot,
 int luks_activate_recovery(const char *dev, const char *name,
 			   const char *recovery_key);
 
+/* Remove /dev/mapper/name (the kernel forgets its key). */
+int luks_deactivate(const char *name);
+
 /* How many keyslots of systemd-recovery tokens a recovery key could open
  * (0: no point in asking for one). Never writes. */
 int luks_recovery_slots(const char *dev, unsigned *ret_count);

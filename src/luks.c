@@ -612,6 +612,24 @@ out_wipe_key:
 	return r;
 }
 
+/* The failure path closes what it opened: the mapping and the key the
+ * kernel holds for it. */
+int luks_deactivate(const char *name)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	crypt_token_external_disable();
+	crypt_metadata_locking(NULL, 0);
+	r = crypt_init_by_name(&cd, name);
+	if (r == 0)
+		r = crypt_deactivate(cd, name);
+	crypt_free(cd);
+	if (r < 0)
+		log_err(STAGE, "cannot close '/dev/mapper/%s': %s", name, strerror(-r));
+	return r;
+}
+
 /* Whether a prompt for a recovery key can open dev at all: the usable
  * keyslots of its systemd-recovery tokens, counted without a passphrase. */
 int luks_recovery_slots(const char *dev, unsigned *ret_count)
