@@ -17,11 +17,9 @@ SYSROOT = $(eval SYSROOT := $(shell deps/sysroot path))$(SYSROOT)
 CC = $(SYSROOT)/bin/cc
 HOSTCC ?= gcc
 PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/lib/pkgconfig pkg-config
-INIT_PKGS := blkid libcryptsetup devmapper libcrypto
-# tpm2-tss for src/tpm.c. Not in INIT_PKGS yet: nothing in init/ calls
-# tpm_* so far and --gc-sections drops tpm.o's references; add them there
-# with the stage that calls it (the link fails on Esys_* without them).
+# tpm2-tss: ESYS over the device TCTI only (no tctildr, no dlopen).
 TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tcti-device
+INIT_PKGS := blkid libcryptsetup devmapper libcrypto json-c $(TPM_PKGS)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
 	-Wno-format-nonliteral
@@ -39,15 +37,12 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-INIT_SRCS := init/main.c init/boot.c src/log.c src/util.c src/config.c \
-	src/devspec.c src/devprobe.c src/devwait.c src/modules.c src/switchroot.c \
-	src/roothash.c src/veritysb.c src/veritytab.c src/verity.c src/plan.c
+INIT_SRCS := init/main.c init/boot.c init/sealed.c src/log.c src/util.c \
+	src/config.c src/devspec.c src/devprobe.c src/devwait.c src/modules.c \
+	src/switchroot.c src/roothash.c src/veritysb.c src/veritytab.c \
+	src/verity.c src/plan.c src/tpm.c src/tpm2token.c src/luks.c \
+	src/state.c src/prompt.c src/measure.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
-
-# Device modules built and linked into init ahead of the stage that calls
-# them (not yet called from init/: --gc-sections drops what is unused).
-DEVICE_SRCS := src/tpm.c src/tpm2token.c src/luks.c
-DEVICE_OBJS := $(DEVICE_SRCS:%.c=$(O)/obj/%.o)
 
 LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
 	src/util.c
@@ -108,7 +103,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
 .DELETE_ON_ERROR:
 .PHONY: all sysroot tools unit-bins unit analyze test-packages fuzz-bins fuzz check demo bench install clean
 
-all: $(O)/init tools
+all: $(O)/init $(O)/mke2fs tools
 
 tools: $(HOST_TOOLS)
 
@@ -121,9 +116,15 @@ $(O)/obj/%.o: %.c $(wildcard include/*.h init/*.h) | sysroot
 	@mkdir -p $(@D)
 	$(CC) $(INIT_CFLAGS) -c -o $@ $<
 
-$(O)/init: $(INIT_OBJS) $(DEVICE_OBJS)
+$(O)/init: $(INIT_OBJS)
 	$(CC) $(INIT_CFLAGS) $(INIT_LDFLAGS) -o $@.debug $^ $(INIT_LIBS)
 	strip -o $@ $@.debug
+
+# The static mke2fs of the sysroot (e2fsprogs, pinned): mkinitramfs packs
+# it next to init when a state volume is configured.
+$(O)/mke2fs: | sysroot
+	@mkdir -p $(@D)
+	install -m 755 $(SYSROOT)/sbin/mke2fs $@
 
 $(O)/host/sealroot-lint: $(LINT_SRCS) $(wildcard include/*.h)
 	@mkdir -p $(@D)
@@ -179,15 +180,14 @@ fuzz-bins: $(FUZZ_BINS)
 fuzz: fuzz-bins
 	SEALROOT_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run --fuzz-only
 
-# Modules not yet in init, analyzed with the host's headers meanwhile
-# (tpm2token.c is in DEVICE_SRCS now, analyzed with the sysroot's).
+# Modules not in init, analyzed with the host's headers.
 HOST_ANALYZE_SRCS :=
 
 # gcc's static analyzer over our own code, with the build's headers and
 # warnings: any report fails. At -O0: gcc 12 misses paths at -Os.
 NOOPT = $(filter-out -O% -D_FORTIFY_SOURCE%,$(1)) -O0
 analyze: | sysroot
-	@for f in $(INIT_SRCS) $(DEVICE_SRCS); do \
+	@for f in $(INIT_SRCS); do \
 		$(CC) $(call NOOPT,$(INIT_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(HOST_ANALYZE_SRCS)); do \

@@ -35,6 +35,10 @@ static const struct {
 	{ "wait", "the root device spec (root in sealroot.conf or root= on the kernel command line; with roothash=, the partitions its halves name or verity.data/verity.hash) and that the disk driver is in 'modules'" },
 	{ "verity", "that roothash= belongs to this root image and its hash partition, and that dm-verity is in 'modules'" },
 	{ "mount", "root.fstype and root.options, and that the file system's module is in 'modules'" },
+	{ "tpm", "that the TPM is enabled in the firmware and its driver is built in (tpm.timeout)" },
+	{ "state", "the state partition ('state' in sealroot.conf) and the messages above: a volume that is neither blank nor sealroot's nor LUKS2 is never touched" },
+	{ "recovery", "the recovery key, or why the TPM refused (the PCR values above: PCR 7 is the Secure Boot state)" },
+	{ "barrier", "the TPM: the seal policy's PCRs must be extended before the booted system runs" },
 	{ "switch_root", "that the root holds an executable init ('init' in sealroot.conf or init=)" },
 };
 
@@ -213,9 +217,15 @@ static int plan_to_boot(struct boot *b)
 	b->verity = p.verity;
 	b->roothash = p.roothash;
 	b->ndevs = p.ndevs;
+	b->state = p.state;
 	for (size_t i = 0; i < p.ndevs; i++) {
 		b->devs[i].what = p.devs[i].what;
 		b->devs[i].spec = p.devs[i].spec;
+	}
+	r = config_pcr_mask(b->cfg.tpm_pcrs, &b->pcr_mask);
+	if (r < 0) {
+		log_err("config", "cannot use tpm.pcrs '%s'", b->cfg.tpm_pcrs);
+		return r;
 	}
 	if (!p.verity)
 		log_warn("config", "root '%s' is not verified (root.verity = optional, mode = development)",
@@ -311,8 +321,8 @@ static int pick_fstype(struct boot *b)
 }
 
 /* The file system's modules are packed apart (fs-<type>.order) and
- * loaded only for the type the root has. */
-static int load_fs_modules(const char *fstype)
+ * loaded only for the type the root (or the state volume) has. */
+int boot_load_fs_modules(const char *stage, const char *fstype)
 {
 	char path[64];
 	unsigned count = 0;
@@ -321,7 +331,7 @@ static int load_fs_modules(const char *fstype)
 	snprintf(path, sizeof(path), MODULES_DIR "/fs-%s.order", fstype);
 	r = modules_load_all(path, &count);
 	if (r == 0 && count)
-		log_info("mount", "loaded %u modules for %s", count, fstype);
+		log_info(stage, "loaded %u modules for %s", count, fstype);
 	return r;
 }
 
@@ -340,7 +350,7 @@ int boot_mount(struct boot *b)
 	int r = pick_fstype(b);
 
 	if (r == 0)
-		r = load_fs_modules(b->root_fstype);
+		r = boot_load_fs_modules("mount", b->root_fstype);
 	if (r == 0)
 		r = switchroot_mount(b->root_path, b->root_fstype,
 				     b->cfg.root_options, SWITCHROOT_STAGING);
@@ -396,6 +406,7 @@ static void cpu_ms(uint64_t ms[2])
 void boot_start(struct boot *b)
 {
 	config_defaults(&b->cfg);
+	b->state = -1;
 	b->start_ms = now_ms();
 	cpu_ms(b->start_cpu_ms);
 }

@@ -10,6 +10,8 @@
 #include "config.h"
 #include "devwait.h"
 #include "plan.h"
+#include "state.h"
+#include "tpm.h"
 #include "verity.h"
 
 #define BOOT_STAGES_MAX 16
@@ -23,11 +25,20 @@ struct boot {
 	struct config cfg;
 	struct devwait_req devs[PLAN_DEVICES_MAX];	/* from plan.h */
 	size_t ndevs;
+	int state;			/* index in devs of the state volume, -1: none */
 	bool verity;
 	struct roothash roothash;
 	char root_path[48];		/* what gets mounted */
 	struct devids root_ids;
 	char root_fstype[32];
+	/* The sealed state (init/sealed.c). */
+	uint32_t pcr_mask;		/* tpm.pcrs */
+	struct tpm tpm;
+	bool tpm_open;
+	int state_err;			/* why the TPM did not open the volume */
+	struct state_diag diag;
+	bool state_provisioned, state_open, state_mounted, barrier_done;
+	char state_mount_path[320];	/* in the staged root */
 	uint64_t start_ms;
 	uint64_t start_cpu_ms[2];	/* user, system: PID 1 inherits the kernel's init time */
 	unsigned nstages;
@@ -52,6 +63,17 @@ int boot_wait(struct boot *b);
 int boot_verity(struct boot *b);
 int boot_mount(struct boot *b);
 int boot_switch_root(struct boot *b);
+
+/* The sealed state (init/sealed.c): only when 'state' is configured. */
+bool boot_has_state(const struct boot *b);
+int boot_tpm(struct boot *b);
+int boot_state(struct boot *b);
+bool boot_state_recoverable(const struct boot *b, int err);
+int boot_recovery(struct boot *b);
+int boot_barrier(struct boot *b);
+
+/* Load the modules packed for a file system type (fs-<type>.order). */
+int boot_load_fs_modules(const char *stage, const char *fstype);
 
 /* Run a stage and time it. Returns its result: 0, or -errno with the
  * stage remembered for boot_fail. */
