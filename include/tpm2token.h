@@ -47,6 +47,8 @@
 #define TPM2TOKEN_RECOVERY_SIZE 32	/* random bytes in a recovery key */
 #define TPM2TOKEN_RECOVERY_LEN 71	/* 8 groups of 8 modhex, 7 dashes */
 #define TPM2TOKEN_RECOVERY_INPUT_MAX 256
+/* "PCR 23 expected <64 hex> read <64 hex>" and a NUL. */
+#define TPM2TOKEN_PCR_LINE_MAX 160
 
 struct tpm2token {
 	uint32_t keyslot;		/* the LUKS2 keyslot it unlocks */
@@ -66,6 +68,15 @@ struct tpm2token {
 	 * key is trusted. primary_handle 0: none recorded. */
 	uint32_t primary_handle;
 	uint8_t primary_name[TPM2TOKEN_NAME_SIZE];
+	/* sealroot's "sealroot_pcr_values": the SHA-256 values the PCRs in
+	 * pcr_mask held when the secret was sealed, row n for PCR n (rows
+	 * outside the mask zero). Only with the sha256 bank and no PIN.
+	 * Diagnostic only, to name the PCR that changed when an unseal
+	 * fails: they come from the header, and the parser's check that
+	 * they reproduce policy_hash makes them no more trustworthy than
+	 * policy_hash itself. Never a reason to trust or unseal anything. */
+	bool has_pcr_values;
+	uint8_t pcr_values[TPM2TOKEN_PCRS][TPM2TOKEN_DIGEST_SIZE];
 };
 
 /* Parse one LUKS2 token object of type "systemd-tpm2" (len bytes, no NUL
@@ -81,18 +92,30 @@ struct tpm2token {
  *   -ENOTUNIQ	  a PCR listed twice
  *   -EOPNOTSUPP  an unknown bank or primary algorithm, a signed PCR policy
  *   -EMSGSIZE	  a TPM2B part larger than its maximum
- *   -EPROTO	  "tpm2-blob" not exactly TPM2B_PRIVATE then TPM2B_PUBLIC */
+ *   -EPROTO	  "tpm2-blob" not exactly TPM2B_PRIVATE then TPM2B_PUBLIC
+ *   -EIO	  hashing failed (OpenSSL)
+ * sealroot's "sealroot_pcr_values" is an array of lowercase hex SHA-256
+ * values, exactly one per PCR of "tpm2-pcrs" in ascending PCR order (the
+ * position names the PCR: no key to repeat), e.g. for "tpm2-pcrs":[0,7]
+ *   "sealroot_pcr_values":["<64 hex: PCR 0>","<64 hex: PCR 7>"]
+ * Any fault in it is -EINVAL naming the field: not an array of that
+ * many strings, a value not 64 lowercase hex digits, a bank other than
+ * an explicit "sha256", a PIN, or values from which
+ * tpm2token_policy_pcr does not give "tpm2-policy-hash" (an offline
+ * writer could otherwise record misleading values). */
 int tpm2token_parse(const char *json, size_t len, struct tpm2token *ret,
 		    char msg[TPM2TOKEN_MSG_MAX]);
 
 /* The token as systemd 252's tpm2_make_luks2_json writes it (same fields,
- * types and order), plus sealroot's fields when primary_handle is set.
+ * types and order), plus sealroot's fields: the primary's when
+ * primary_handle is set, then the PCR values when has_pcr_values is.
  * NUL-terminated into buf; -ENOBUFS (buf untouched) if it does not fit,
  * -EINVAL if t would not parse back. */
 int tpm2token_format(const struct tpm2token *t, char *buf, size_t size,
 		     size_t *ret_len);
 
-/* Field-by-field equality (struct padding is not compared). */
+/* Field-by-field equality (struct padding is not compared; of
+ * pcr_values only the rows in pcr_mask, and only when recorded). */
 bool tpm2token_equal(const struct tpm2token *a, const struct tpm2token *b);
 
 /* The policy digest the TPM reaches from an empty policy after
@@ -105,6 +128,22 @@ bool tpm2token_equal(const struct tpm2token *a, const struct tpm2token *b);
 int tpm2token_policy_pcr(uint16_t bank, uint32_t pcr_mask,
 			 const uint8_t *values, size_t values_size,
 			 uint8_t ret_digest[TPM2TOKEN_DIGEST_SIZE]);
+
+/* The PCRs whose value now differs from the one t recorded at sealing:
+ * current[n] is PCR n's SHA-256 value now (tpm_pcr_read's layout), only
+ * the rows of t->pcr_mask are read. *ret_mask gets the PCRs that differ,
+ * 0 if none. -ENODATA if t records no values. Diagnostic only (see
+ * struct tpm2token): a reason for a failed unseal, never a decision. */
+int tpm2token_pcr_diff(const struct tpm2token *t,
+		       const uint8_t current[TPM2TOKEN_PCRS][TPM2TOKEN_DIGEST_SIZE],
+		       uint32_t *ret_mask);
+
+/* "PCR <n> expected <hex> read <hex>" (lowercase hex of the value t
+ * recorded and of value_now), NUL-terminated into ret. -ENODATA if t
+ * records no values, -EINVAL if pcr is not in t->pcr_mask. */
+int tpm2token_pcr_line(const struct tpm2token *t, unsigned int pcr,
+		       const uint8_t value_now[TPM2TOKEN_DIGEST_SIZE],
+		       char ret[TPM2TOKEN_PCR_LINE_MAX]);
 
 /* The LUKS passphrase systemd derives from the unsealed secret: standard
  * padded base64, no newline, 44 characters and a NUL. */

@@ -545,6 +545,80 @@ static int parse_sealroot_primary(json_object *obj, struct tpm2token *t,
 	return parse_primary_handle(obj, t, msg);
 }
 
+/* The recorded values concatenated in ascending PCR order, as
+ * tpm2token_policy_pcr takes them: 0 if they give policy_hash, -EINVAL
+ * if not (or if there may be none: another bank, a PIN). */
+static int pcr_values_match(const struct tpm2token *t)
+{
+	uint8_t values[TPM2TOKEN_PCRS * TPM2TOKEN_DIGEST_SIZE];
+	uint8_t digest[TPM2TOKEN_DIGEST_SIZE];
+	size_t n = 0;
+	int r;
+
+	if (t->pcr_bank != TPM2TOKEN_ALG_SHA256 || t->pin)
+		return -EINVAL;
+	for (uint32_t i = 0; i < TPM2TOKEN_PCRS; i++)
+		if (t->pcr_mask & UINT32_C(1) << i) {
+			memcpy(values + n, t->pcr_values[i], TPM2TOKEN_DIGEST_SIZE);
+			n += TPM2TOKEN_DIGEST_SIZE;
+		}
+	r = tpm2token_policy_pcr(t->pcr_bank, t->pcr_mask, values, n, digest);
+	if (r < 0)
+		return r;
+	return memcmp(digest, t->policy_hash, sizeof(digest)) ? -EINVAL : 0;
+}
+
+static int parse_pcr_value(json_object *e, uint8_t value[TPM2TOKEN_DIGEST_SIZE],
+			   char msg[TPM2TOKEN_MSG_MAX])
+{
+	if (!json_object_is_type(e, json_type_string) ||
+	    hex_decode(json_object_get_string(e),
+		       (size_t)json_object_get_string_len(e), value,
+		       TPM2TOKEN_DIGEST_SIZE) < 0)
+		return fail(msg, -EINVAL,
+			    "'sealroot_pcr_values': a value not %d lower-case hex digits",
+			    2 * TPM2TOKEN_DIGEST_SIZE);
+	return 0;
+}
+
+/* sealroot's PCR values at sealing: an array, one value per PCR of the
+ * mask in ascending order (position names the PCR, so none can repeat),
+ * held to the policy hash they must reproduce. */
+static int parse_sealroot_pcr_values(json_object *obj, struct tpm2token *t,
+				     char msg[TPM2TOKEN_MSG_MAX])
+{
+	json_object *a;
+	size_t k = 0;
+	int r;
+
+	r = field(obj, "sealroot_pcr_values", false, &a, msg);
+	if (r <= 0)
+		return r;
+	if (t->pcr_bank != TPM2TOKEN_ALG_SHA256 || t->pin)
+		return fail(msg, -EINVAL,
+			    "'sealroot_pcr_values': only with bank sha256 and no PIN");
+	if (!json_object_is_type(a, json_type_array) ||
+	    json_object_array_length(a) != (size_t)__builtin_popcount(t->pcr_mask))
+		return fail(msg, -EINVAL,
+			    "'sealroot_pcr_values': not one value per PCR of 'tpm2-pcrs'");
+	for (uint32_t i = 0; i < TPM2TOKEN_PCRS; i++) {
+		if (!(t->pcr_mask & UINT32_C(1) << i))
+			continue;
+		r = parse_pcr_value(json_object_array_get_idx(a, k++),
+				    t->pcr_values[i], msg);
+		if (r < 0)
+			return r;
+	}
+	r = pcr_values_match(t);
+	if (r == -EINVAL)
+		return fail(msg, r,
+			    "'sealroot_pcr_values': do not give 'tpm2-policy-hash'");
+	if (r < 0)
+		return fail(msg, r, "'sealroot_pcr_values': cannot hash them");
+	t->has_pcr_values = true;
+	return 0;
+}
+
 int tpm2token_parse(const char *json, size_t len, struct tpm2token *ret,
 		    char msg[TPM2TOKEN_MSG_MAX])
 {
@@ -552,6 +626,7 @@ int tpm2token_parse(const char *json, size_t len, struct tpm2token *ret,
 		parse_type, parse_keyslots, parse_pcrs, parse_bank,
 		parse_primary_alg, parse_blob, parse_policy_hash, parse_pin,
 		parse_signed_policy, parse_sealroot_primary,
+		parse_sealroot_pcr_values,
 	};
 	json_object *obj = NULL;
 	struct tpm2token t;
@@ -654,6 +729,23 @@ static void out_pcrs(struct out *o, uint32_t mask)
 	}
 }
 
+static void out_pcr_values(struct out *o, const struct tpm2token *t)
+{
+	const char *sep = "";
+
+	out_str(o, ",\"sealroot_pcr_values\":[");
+	for (uint32_t i = 0; i < TPM2TOKEN_PCRS; i++) {
+		if (!(t->pcr_mask & UINT32_C(1) << i))
+			continue;
+		out_str(o, sep);
+		out_str(o, "\"");
+		out_hex(o, t->pcr_values[i], TPM2TOKEN_DIGEST_SIZE);
+		out_str(o, "\"");
+		sep = ",";
+	}
+	out_str(o, "]");
+}
+
 /* Field names, order and types of v252's tpm2_make_luks2_json. */
 static void out_token(struct out *o, const struct tpm2token *t)
 {
@@ -681,6 +773,8 @@ static void out_token(struct out *o, const struct tpm2token *t)
 		out_hex(o, t->primary_name, sizeof(t->primary_name));
 		out_str(o, "\"");
 	}
+	if (t->has_pcr_values)
+		out_pcr_values(o, t);
 	out_str(o, "}");
 }
 
@@ -691,6 +785,8 @@ static bool token_valid(const struct tpm2token *t)
 		return false;
 	if (!t->private_size || t->private_size > TPM2TOKEN_PRIVATE_MAX ||
 	    !t->public_size || t->public_size > TPM2TOKEN_PUBLIC_MAX)
+		return false;
+	if (t->has_pcr_values && pcr_values_match(t) < 0)
 		return false;
 	if (!t->primary_handle)
 		return true;
@@ -718,6 +814,19 @@ int tpm2token_format(const struct tpm2token *t, char *buf, size_t size,
 	return 0;
 }
 
+/* Only the rows of the mask are recorded (the masks are compared). */
+static bool pcr_values_equal(const struct tpm2token *a,
+			     const struct tpm2token *b)
+{
+	if (a->has_pcr_values != b->has_pcr_values)
+		return false;
+	for (uint32_t i = 0; a->has_pcr_values && i < TPM2TOKEN_PCRS; i++)
+		if (a->pcr_mask & UINT32_C(1) << i &&
+		    memcmp(a->pcr_values[i], b->pcr_values[i], TPM2TOKEN_DIGEST_SIZE))
+			return false;
+	return true;
+}
+
 bool tpm2token_equal(const struct tpm2token *a, const struct tpm2token *b)
 {
 	return a->keyslot == b->keyslot && a->pcr_mask == b->pcr_mask &&
@@ -729,7 +838,8 @@ bool tpm2token_equal(const struct tpm2token *a, const struct tpm2token *b)
 	       a->public_size == b->public_size &&
 	       !memcmp(a->public_area, b->public_area, a->public_size) &&
 	       a->primary_handle == b->primary_handle &&
-	       !memcmp(a->primary_name, b->primary_name, sizeof(a->primary_name));
+	       !memcmp(a->primary_name, b->primary_name, sizeof(a->primary_name)) &&
+	       pcr_values_equal(a, b);
 }
 
 /* ---- PolicyPCR ---- */
@@ -782,6 +892,50 @@ int tpm2token_policy_pcr(uint16_t bank, uint32_t pcr_mask,
 	if (r == 0)
 		memcpy(ret_digest, digest, sizeof(digest));
 	return r;
+}
+
+/* ---- the recorded PCR values: diagnostics ---- */
+
+int tpm2token_pcr_diff(const struct tpm2token *t,
+		       const uint8_t current[TPM2TOKEN_PCRS][TPM2TOKEN_DIGEST_SIZE],
+		       uint32_t *ret_mask)
+{
+	uint32_t diff = 0;
+
+	if (!t->has_pcr_values)
+		return -ENODATA;
+	for (uint32_t i = 0; i < TPM2TOKEN_PCRS; i++)
+		if (t->pcr_mask & UINT32_C(1) << i &&
+		    memcmp(t->pcr_values[i], current[i], TPM2TOKEN_DIGEST_SIZE))
+			diff |= UINT32_C(1) << i;
+	*ret_mask = diff;
+	return 0;
+}
+
+static void hex_string(const uint8_t *p, size_t n, char *dst)
+{
+	for (size_t i = 0; i < n; i++) {
+		dst[2 * i] = hex_digits[p[i] >> 4];
+		dst[2 * i + 1] = hex_digits[p[i] & 15];
+	}
+	dst[2 * n] = 0;
+}
+
+int tpm2token_pcr_line(const struct tpm2token *t, unsigned int pcr,
+		       const uint8_t value_now[TPM2TOKEN_DIGEST_SIZE],
+		       char ret[TPM2TOKEN_PCR_LINE_MAX])
+{
+	char was[2 * TPM2TOKEN_DIGEST_SIZE + 1], now[2 * TPM2TOKEN_DIGEST_SIZE + 1];
+
+	if (!t->has_pcr_values)
+		return -ENODATA;
+	if (pcr >= TPM2TOKEN_PCRS || !(t->pcr_mask & UINT32_C(1) << pcr))
+		return -EINVAL;
+	hex_string(t->pcr_values[pcr], TPM2TOKEN_DIGEST_SIZE, was);
+	hex_string(value_now, TPM2TOKEN_DIGEST_SIZE, now);
+	snprintf(ret, TPM2TOKEN_PCR_LINE_MAX, "PCR %u expected %s read %s", pcr,
+		 was, now);
+	return 0;
 }
 
 /* ---- secrets ---- */

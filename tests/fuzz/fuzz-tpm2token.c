@@ -1,6 +1,7 @@
 /* The systemd-tpm2 token parser: input an offline attacker writes into
  * the LUKS2 header. Whatever parses must serialize and parse back to the
- * same token; whatever fails must leave a bounded message. */
+ * same token (the largest fits TPM2TOKEN_JSON_MAX); whatever fails must
+ * leave a bounded message. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,7 +11,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	char msg[TPM2TOKEN_MSG_MAX], out[4096];
+	static char out[TPM2TOKEN_JSON_MAX];
+	char msg[TPM2TOKEN_MSG_MAX];
 	struct tpm2token t, u;
 	size_t n;
 

@@ -28,6 +28,12 @@
 #define F_ALG "\"tpm2-primary-alg\":\"ecc\""
 #define F_HASH "\"tpm2-policy-hash\":\"" HASH7 "\""
 #define F_PIN "\"tpm2-pin\":false"
+/* Values whose PolicyPCR digests are known answers (test_policy_pcr):
+ * PCR 7 = 0^32 gives HASH7; PCR 0 = 0^32 and PCR 7 = PCR7X give HASH07. */
+#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define PCR7X "8700712c1cdef872ad54987291b2fadfa309e74cb370196bc2906fe44fd17b55"
+#define HASH07 "678c93e7591d6a8b862463de15c3b007fa3a993819b8af9a427ebdf808d0cc44"
+#define F_VALS "\"sealroot_pcr_values\":[\"" ZERO64 "\"]"
 #define REQ F_TYPE "," F_KS "," F_BLOB "," F_PCRS "," F_HASH
 /* Exactly what systemd 252's tpm2_make_luks2_json writes (json_variant
  * formatted without flags: compact, in this order). */
@@ -151,6 +157,174 @@ static void test_sealroot_fields(void)
 	CHECK(parse(buf, &u, msg) == 0);
 	CHECK(tpm2token_equal(&t, &u));
 	CHECK(u.primary_handle == 0x81000002 && u.primary_name[1] == 0x0b);
+}
+
+/* sealroot_pcr_values: parsed by PCR number whatever the order of
+ * tpm2-pcrs, written back in ascending order after the other fields. */
+static void test_pcr_values(void)
+{
+	static const char two[] = "{" F_TYPE "," F_KS "," F_BLOB
+		",\"tpm2-pcrs\":[7,0]," F_BANK "," F_ALG ",\"tpm2-policy-hash\":\""
+		HASH07 "\"," F_PIN ",\"sealroot_pcr_values\":[\"" ZERO64 "\",\""
+		PCR7X "\"]}";
+	char msg[TPM2TOKEN_MSG_MAX], buf[4096];
+	struct tpm2token t, u;
+	size_t len;
+
+	memset(&t, POISON, sizeof(t));
+	CHECK(parse(TOKEN, &t, msg) == 0 && !t.has_pcr_values);
+	memset(&t, POISON, sizeof(t));
+	CHECK(parse("{" REQ "," F_BANK "," F_VALS "}", &t, msg) == 0);
+	CHECK(t.has_pcr_values && t.pcr_values[7][0] == 0 &&
+	      t.pcr_values[7][31] == 0 && t.pcr_values[6][0] == 0);
+
+	CHECK(parse("{" F_TYPE "," F_KS "," F_BLOB "," F_PCRS "," F_BANK
+		    ",\"tpm2-policy-hash\":\"4ed9f736987a7eb1dd197adfdee26f2d6f74a7e0"
+		    "b609f65ceb3dbd48027d4966\",\"sealroot_pcr_values\":[\"" PCR7X
+		    "\"]}", &t, msg) == 0);
+	CHECK(t.has_pcr_values && t.pcr_values[7][0] == 0x87);
+
+	memset(&t, POISON, sizeof(t));
+	CHECK(parse(two, &t, msg) == 0);
+	CHECK(t.has_pcr_values && t.pcr_mask == (1u << 7 | 1u));
+	CHECK(t.pcr_values[0][0] == 0 && t.pcr_values[0][31] == 0);
+	CHECK(t.pcr_values[7][0] == 0x87 && t.pcr_values[7][31] == 0x55);
+	CHECK(t.pcr_values[1][0] == 0 && t.pcr_values[23][31] == 0);
+	memset(buf, POISON, sizeof(buf));
+	CHECK(tpm2token_format(&t, buf, sizeof(buf), &len) == 0);
+	CHECK(strstr(buf, "\"tpm2-pcrs\":[0,7],") != NULL);
+	CHECK(strstr(buf, F_PIN ",\"sealroot_pcr_values\":[\"" ZERO64 "\",\""
+			  PCR7X "\"]}") != NULL && len == strlen(buf));
+	memset(&u, POISON, sizeof(u));
+	CHECK(parse(buf, &u, msg) == 0 && tpm2token_equal(&t, &u));
+
+	/* After sealroot's primary fields; equality sees every part. */
+	t.primary_handle = 0x81005ea1;
+	t.primary_name[0] = 0x00;
+	t.primary_name[1] = 0x0b;
+	CHECK(tpm2token_format(&t, buf, sizeof(buf), &len) == 0);
+	CHECK(strstr(buf, "\"sealroot_primary_name\":\"000b") != NULL);
+	CHECK(strstr(buf, "\",\"sealroot_pcr_values\":[\"" ZERO64) != NULL);
+	CHECK(parse(buf, &u, msg) == 0 && tpm2token_equal(&t, &u));
+	u.pcr_values[7][5] ^= 1;
+	CHECK(!tpm2token_equal(&t, &u));
+	u.pcr_values[7][5] ^= 1;
+	u.pcr_values[3][0] ^= 1;	/* not in the mask: not recorded */
+	CHECK(tpm2token_equal(&t, &u));
+	u.has_pcr_values = false;
+	CHECK(!tpm2token_equal(&t, &u));
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == 0);
+	CHECK(strstr(buf, "sealroot_pcr_values") == NULL);
+
+	/* No PCRs: no values, and the empty policy they give. */
+	memset(&t, POISON, sizeof(t));
+	CHECK(parse("{" F_TYPE "," F_KS "," F_BLOB ",\"tpm2-pcrs\":[]," F_BANK
+		    ",\"tpm2-policy-hash\":\"" ZERO64 "\",\"sealroot_pcr_values\":[]}",
+		    &t, msg) == 0);
+	CHECK(t.has_pcr_values && t.pcr_mask == 0);
+	CHECK(tpm2token_format(&t, buf, sizeof(buf), &len) == 0);
+	CHECK(strstr(buf, "\"sealroot_pcr_values\":[]}") != NULL);
+	CHECK(parse(buf, &u, msg) == 0 && tpm2token_equal(&t, &u));
+}
+
+/* What format refuses to write, since the parser would refuse it. */
+static void test_pcr_values_format_rejects(void)
+{
+	char msg[TPM2TOKEN_MSG_MAX], buf[4096];
+	struct tpm2token t, u;
+	size_t len = 7;
+
+	CHECK(parse("{" REQ "," F_BANK "," F_VALS "}", &t, msg) == 0);
+	CHECK(tpm2token_format(&t, buf, sizeof(buf), &len) == 0);
+	u = t, u.pcr_values[7][0] = 1;
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == -EINVAL);
+	u = t, u.policy_hash[0] ^= 1;
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == -EINVAL);
+	u = t, u.pin = true;
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == -EINVAL);
+	u = t, u.pcr_bank = 0;
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == -EINVAL);
+	u = t, u.pcr_bank = TPM2TOKEN_ALG_SHA1;
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == -EINVAL);
+	u = t, u.pcr_mask |= 1;		/* PCR 0 recorded as 0^32: another hash */
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == -EINVAL);
+	u.has_pcr_values = false;	/* systemd's own fields still check out */
+	CHECK(tpm2token_format(&u, buf, sizeof(buf), &len) == 0);
+}
+
+/* The largest token, every field at its maximum, fits the JSON limit. */
+static void test_largest_token(void)
+{
+	static char buf[TPM2TOKEN_JSON_MAX];
+	uint8_t values[TPM2TOKEN_PCRS * TPM2TOKEN_DIGEST_SIZE];
+	char msg[TPM2TOKEN_MSG_MAX];
+	static struct tpm2token t, u;
+	size_t len = 0;
+
+	CHECK(parse(TOKEN, &t, msg) == 0);
+	t.keyslot = 31;
+	t.pcr_mask = (1u << TPM2TOKEN_PCRS) - 1;
+	t.private_size = TPM2TOKEN_PRIVATE_MAX;
+	t.public_size = TPM2TOKEN_PUBLIC_MAX;
+	memset(t.private_area, 0xff, sizeof(t.private_area));
+	memset(t.public_area, 0xff, sizeof(t.public_area));
+	t.primary_handle = TPM2TOKEN_HANDLE_LAST;
+	t.primary_name[0] = 0x00;
+	t.primary_name[1] = 0x0b;
+	for (size_t i = 0; i < sizeof(values); i++)
+		values[i] = (uint8_t)(i * 13 + 5);
+	memcpy(t.pcr_values, values, sizeof(values));
+	CHECK(tpm2token_policy_pcr(TPM2TOKEN_ALG_SHA256, t.pcr_mask, values,
+				   sizeof(values), t.policy_hash) == 0);
+	t.has_pcr_values = true;
+	CHECK(tpm2token_format(&t, buf, sizeof(buf), &len) == 0);
+	CHECK(len > 4096 && len < TPM2TOKEN_JSON_MAX);
+	memset(&u, POISON, sizeof(u));
+	CHECK(parse(buf, &u, msg) == 0 && tpm2token_equal(&t, &u));
+}
+
+static void test_pcr_diff(void)
+{
+	static const char two[] = "{" F_TYPE "," F_KS "," F_BLOB
+		",\"tpm2-pcrs\":[0,7]," F_BANK ",\"tpm2-policy-hash\":\"" HASH07 "\","
+		"\"sealroot_pcr_values\":[\"" ZERO64 "\",\"" PCR7X "\"]}";
+	uint8_t now[TPM2TOKEN_PCRS][TPM2TOKEN_DIGEST_SIZE];
+	char msg[TPM2TOKEN_MSG_MAX], line[TPM2TOKEN_PCR_LINE_MAX + 1];
+	struct tpm2token t;
+	uint32_t diff = 7;
+
+	CHECK(parse(two, &t, msg) == 0);
+	memset(now, POISON, sizeof(now));	/* rows outside the mask: unread */
+	memset(now[0], 0, sizeof(now[0]));
+	memcpy(now[7], t.pcr_values[7], sizeof(now[7]));
+	CHECK(tpm2token_pcr_diff(&t, now, &diff) == 0 && diff == 0);
+	memset(now[7], 0, sizeof(now[7]));
+	CHECK(tpm2token_pcr_diff(&t, now, &diff) == 0 && diff == 1u << 7);
+	now[0][31] = 1;
+	CHECK(tpm2token_pcr_diff(&t, now, &diff) == 0 && diff == (1u << 7 | 1u));
+
+	memset(line, POISON, sizeof(line));
+	CHECK(tpm2token_pcr_line(&t, 7, now[7], line) == 0);
+	CHECK_STR(line, "PCR 7 expected " PCR7X " read " ZERO64);
+	CHECK((unsigned char)line[TPM2TOKEN_PCR_LINE_MAX] == POISON);
+	memset(line, POISON, sizeof(line));
+	CHECK(tpm2token_pcr_line(&t, 3, now[3], line) == -EINVAL);
+	CHECK(tpm2token_pcr_line(&t, 24, now[3], line) == -EINVAL);
+	CHECK(poisoned(line, sizeof(line)));
+
+	/* The longest line fits: PCR 23. */
+	t.pcr_mask = 1u << 23;
+	memset(t.pcr_values[23], 0xab, TPM2TOKEN_DIGEST_SIZE);
+	CHECK(tpm2token_pcr_line(&t, 23, now[0], line) == 0);
+	CHECK(strlen(line) == 150 && !strncmp(line, "PCR 23 expected abab", 20));
+
+	/* Nothing recorded: nothing to compare with. */
+	CHECK(parse(TOKEN, &t, msg) == 0);
+	memset(line, POISON, sizeof(line));
+	diff = 7;
+	CHECK(tpm2token_pcr_diff(&t, now, &diff) == -ENODATA && diff == 7);
+	CHECK(tpm2token_pcr_line(&t, 7, now[7], line) == -ENODATA);
+	CHECK(poisoned(line, sizeof(line)));
 }
 
 static void b64(const unsigned char *p, size_t n, char *out)
@@ -352,6 +526,45 @@ static const struct bad bad[] = {
 	  "\"sealroot_primary_name\":\"" HASH7 "\"}", -EINVAL, "'sealroot_primary_name'" },
 	{ "{" REQ ",\"sealroot_primary_handle\":2164260866,"
 	  "\"sealroot_primary_name\":34}", -EINVAL, "'sealroot_primary_name'" },
+	/* sealroot_pcr_values: only with an explicit sha256 bank, no PIN */
+	{ "{" REQ "," F_VALS "}", -EINVAL, "'sealroot_pcr_values': only with" },
+	{ "{" REQ ",\"tpm2-pcr-bank\":\"sha1\"," F_VALS "}", -EINVAL, "'sealroot_pcr_values'" },
+	{ "{" REQ "," F_BANK ",\"tpm2-pin\":true," F_VALS "}", -EINVAL, "'sealroot_pcr_values'" },
+	/* an array of exactly one string per PCR */
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":\"" ZERO64 "\"}", -EINVAL, "'sealroot_pcr_values'" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":{\"7\":\"" ZERO64 "\"}}", -EINVAL, "'sealroot_pcr_values'" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":null}", -EINVAL, "'sealroot_pcr_values'" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[]}", -EINVAL, "one value per PCR" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"" ZERO64 "\",\"" ZERO64 "\"]}",
+	  -EINVAL, "one value per PCR" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[[\"" ZERO64 "\"]]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[0]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[null]}", -EINVAL, "hex digits" },
+	/* each value exactly 64 lower-case hex digits */
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"\"]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"" ZERO64 "0\"]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"" ZERO64 "00\"]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"0000000000000000000000000000000"
+	  "00000000000000000000000000000000\"]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"000000000000000000000000000000"
+	  "000000000000000000000000000000000\\u0000\"]}", -EINVAL, "hex digits" },
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\" 00000000000000000000000000000"
+	  "0000000000000000000000000000000000\"]}", -EINVAL, "hex digits" },
+	{ "{" F_TYPE "," F_KS "," F_BLOB "," F_PCRS "," F_BANK ",\"tpm2-policy-hash\":\""
+	  "4ed9f736987a7eb1dd197adfdee26f2d6f74a7e0b609f65ceb3dbd48027d4966\","
+	  "\"sealroot_pcr_values\":[\"8700712C1CDEF872AD54987291B2FADFA309E74CB370196BC2906FE44FD17B55\"]}",
+	  -EINVAL, "hex digits" },
+	/* values that do not give the policy hash: a misleading record */
+	{ "{" REQ "," F_BANK ",\"sealroot_pcr_values\":[\"" PCR7X "\"]}", -EINVAL,
+	  "'sealroot_pcr_values': do not give 'tpm2-policy-hash'" },
+	{ "{" F_TYPE "," F_KS "," F_BLOB ",\"tpm2-pcrs\":[0,7]," F_BANK
+	  ",\"tpm2-policy-hash\":\"" HASH07 "\",\"sealroot_pcr_values\":[\"" PCR7X
+	  "\",\"" ZERO64 "\"]}", -EINVAL, "do not give 'tpm2-policy-hash'" },
+	{ "{" F_TYPE "," F_KS "," F_BLOB ",\"tpm2-pcrs\":[0,7]," F_BANK
+	  ",\"tpm2-policy-hash\":\"" HASH07 "\",\"sealroot_pcr_values\":[\"" PCR7X
+	  "\",\"" PCR7X "\"]}", -EINVAL, "do not give 'tpm2-policy-hash'" },
+	{ "{" F_TYPE "," F_KS "," F_BLOB ",\"tpm2-pcrs\":[]," F_BANK "," F_HASH
+	  ",\"sealroot_pcr_values\":[]}", -EINVAL, "do not give 'tpm2-policy-hash'" },
 };
 
 /* Each hostile token is refused with its own error, a message naming the
@@ -593,6 +806,10 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_unknown_fields);
 	RUN(test_sealroot_fields);
+	RUN(test_pcr_values);
+	RUN(test_pcr_values_format_rejects);
+	RUN(test_largest_token);
+	RUN(test_pcr_diff);
 	RUN(test_blob_bounds);
 	RUN(test_malformed);
 	RUN(test_limits);
