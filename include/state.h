@@ -53,6 +53,12 @@ struct state_diag {
 int state_open(struct tpm *t, const struct state_req *req,
 	       bool *ret_provisioned, struct state_diag *diag);
 
+/* After a recovery-key unlock: seal a new secret to the PCRs as they are
+ * now and replace the volume's systemd-tpm2 tokens with it (luks_reseal:
+ * the recovery key stays). */
+int state_reseal(struct tpm *t, const struct state_req *req,
+		 const char *recovery_key);
+
 /* Whether a failure of state_open is one a recovery key can get past. */
 bool state_recoverable(int err);
 

@@ -87,6 +87,12 @@ struct tpm {
 	ESYS_CONTEXT *esys;
 };
 
+/* The name of a command code ("Unseal"), NULL for one we do not send. */
+const char *tpm_cc_name(uint32_t cc);
+/* "Startup 1, PCR_Read 2, ..." of what t sent, in first-sent order, into
+ * buf (cut at size); returns the length it wanted. */
+size_t tpm_format_counts(const struct tpm *t, char *buf, size_t size);
+
 /* Open the TPM at dev (TPM_DEVICE) and start it up. */
 int tpm_open(struct tpm *t, const char *dev);
 /* The same on a TCTI the caller made (tests: swtpm); the caller keeps

@@ -233,6 +233,7 @@ int boot_recovery(struct boot *b)
  * booted system cannot unseal again (the log says from which values). */
 int boot_barrier(struct boot *b)
 {
+	static struct measure_barrier done;
 	int r;
 
 	if (!b->tpm_open) {
@@ -241,9 +242,16 @@ int boot_barrier(struct boot *b)
 	}
 	if (b->barrier_done)
 		return 0;
-	r = measure_barrier(&b->tpm, b->pcr_mask, MEASURE_LOG_PATH);
-	if (r == 0)
+	r = measure_barrier(&b->tpm, b->pcr_mask, &done);
+	if (r == 0) {
 		b->barrier_done = true;
+		char counts[512];
+
+		tpm_format_counts(&b->tpm, counts, sizeof(counts));
+		log_info("barrier", "extended PCR mask 0x%06x; TPM commands this boot: %u (%s)",
+			 b->pcr_mask, b->tpm.commands, counts);
+		r = measure_log_append(MEASURE_LOG_PATH, &done);
+	}
 	tpm_close(&b->tpm);
 	b->tpm_open = false;
 	return r;

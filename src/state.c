@@ -80,6 +80,29 @@ static int primary_persisted(struct tpm *t, ESYS_TR *ret, struct tpm_name *ret_n
 	return 0;
 }
 
+/* The values sealed to, recorded in the token for the diagnosis of a
+ * later failed unseal, only if they give the policy the TPM computed
+ * (a PCR outside 7 may move between the seal and this read). */
+static void record_pcr_values(struct tpm *t, struct tpm2token *tok)
+{
+	static uint8_t values[TPM_PCR_COUNT][TPM_DIGEST_SIZE];
+	uint8_t cat[TPM_PCR_COUNT * TPM_DIGEST_SIZE], digest[TPM_DIGEST_SIZE];
+	size_t n = 0;
+
+	if (tpm_pcr_read(t, tok->pcr_mask, values) < 0)
+		return;
+	for (unsigned pcr = 0; pcr < TPM_PCR_COUNT; pcr++)
+		if (tok->pcr_mask & (1u << pcr)) {
+			memcpy(cat + n, values[pcr], TPM_DIGEST_SIZE);
+			n += TPM_DIGEST_SIZE;
+		}
+	if (tpm2token_policy_pcr(TPM2TOKEN_ALG_SHA256, tok->pcr_mask, cat, n, digest) < 0 ||
+	    memcmp(digest, tok->policy_hash, TPM_DIGEST_SIZE))
+		return;
+	memcpy(tok->pcr_values, values, sizeof(tok->pcr_values));
+	tok->has_pcr_values = true;
+}
+
 /* A fresh secret sealed to the PCRs of mask, as a systemd-tpm2 token
  * (its keyslot is filled in by luks_provision). */
 static int seal_token(struct tpm *t, uint32_t mask, struct tpm2token *tok,
@@ -109,6 +132,7 @@ static int seal_token(struct tpm *t, uint32_t mask, struct tpm2token *tok,
 	tok->primary_alg = TPM2TOKEN_ALG_ECC;
 	tok->primary_handle = TPM_PRIMARY_HANDLE;
 	memcpy(tok->primary_name, name.bytes, TPM2TOKEN_NAME_SIZE);
+	record_pcr_values(t, tok);
 	return 0;
 }
 
@@ -241,6 +265,10 @@ static void diag_fill(struct tpm *t, const struct tpm2token *tok, int err,
 	memcpy(diag->policy, tok->policy_hash, sizeof(diag->policy));
 	if (t && err == -EPERM)
 		diag->have_now = tpm_pcr_read(t, tok->pcr_mask, diag->now) == 0;
+	if (tok->has_pcr_values) {
+		memcpy(diag->sealed, tok->pcr_values, sizeof(diag->sealed));
+		diag->have_sealed = true;
+	}
 }
 
 /* The parent of tok's blob: sealroot's persistent primary if the token
@@ -359,6 +387,22 @@ int state_open(struct tpm *t, const struct state_req *req,
 	r = unlock(t, req, diag);
 	if (r == 0)
 		*ret_provisioned = false;
+	return r;
+}
+
+int state_reseal(struct tpm *t, const struct state_req *req,
+		 const char *recovery_key)
+{
+	uint8_t secret[TPM_SECRET_SIZE];
+	static struct tpm2token tok;
+	struct luks_slots slots;
+	int r;
+
+	r = seal_token(t, req->pcr_mask, &tok, secret);
+	if (r < 0)
+		return r;
+	r = luks_reseal(req->dev, recovery_key, secret, &tok, &slots);
+	explicit_bzero(secret, sizeof(secret));
 	return r;
 }
 

@@ -4,6 +4,7 @@
  * (one salted policy session that also encrypts, a persistent primary
  * checked by name) to keep a normal unseal within a handful of commands. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +199,53 @@ static void counter_init(struct tpm *t, TSS2_TCTI_CONTEXT *tcti)
 			.setLocality = counter_locality,
 		},
 	};
+}
+
+static const struct {
+	uint32_t cc;
+	const char *name;
+} cc_names[] = {
+	{ TPM2_CC_Startup, "Startup" },
+	{ TPM2_CC_CreatePrimary, "CreatePrimary" },
+	{ TPM2_CC_EvictControl, "EvictControl" },
+	{ TPM2_CC_ReadPublic, "ReadPublic" },
+	{ TPM2_CC_StartAuthSession, "StartAuthSession" },
+	{ TPM2_CC_PolicyPCR, "PolicyPCR" },
+	{ TPM2_CC_PolicyGetDigest, "PolicyGetDigest" },
+	{ TPM2_CC_Create, "Create" },
+	{ TPM2_CC_Load, "Load" },
+	{ TPM2_CC_Unseal, "Unseal" },
+	{ TPM2_CC_FlushContext, "FlushContext" },
+	{ TPM2_CC_PCR_Read, "PCR_Read" },
+	{ TPM2_CC_PCR_Extend, "PCR_Extend" },
+	{ TPM2_CC_GetRandom, "GetRandom" },
+	{ TPM2_CC_GetCapability, "GetCapability" },
+};
+
+const char *tpm_cc_name(uint32_t cc)
+{
+	for (size_t i = 0; i < sizeof(cc_names) / sizeof(cc_names[0]); i++)
+		if (cc_names[i].cc == cc)
+			return cc_names[i].name;
+	return NULL;
+}
+
+size_t tpm_format_counts(const struct tpm *t, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < TPM_CC_SLOTS && t->by_cc[i].n && len < size; i++) {
+		const char *name = tpm_cc_name(t->by_cc[i].cc);
+
+		if (name)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s %u",
+						i ? ", " : "", name, t->by_cc[i].n);
+		else
+			len += (size_t)snprintf(buf + len, size - len, "%s0x%03x %u",
+						i ? ", " : "", t->by_cc[i].cc, t->by_cc[i].n);
+	}
+	return len;
 }
 
 /* ---- context ---- */
