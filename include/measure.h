@@ -53,7 +53,7 @@
 #define MEASURE_EVENT_TYPE "phase"
 #define MEASURE_EVENT_STRING "leave-initrd"
 
-#define MEASURE_RECORD_MAX 512		/* one record of ours, formatted */
+#define MEASURE_RECORD_MAX 512	/* one record of ours, formatted */
 /* Limits on a log read back: far above what a boot writes (systemd's
  * longest record: a 1024-byte escaped description). */
 #define MEASURE_LOG_MAX (1u << 20)

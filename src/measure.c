@@ -123,8 +123,9 @@ static int check_extended(const struct measure_barrier *b,
 			return -EIO;
 		}
 		if (memcmp(want, b->after.values[pcr], TPM_DIGEST_SIZE) != 0) {
-			log_err(STAGE, "cannot extend 'PCR %u': it moved beside "
-				"the barrier (another extend came between)", pcr);
+			log_err(STAGE, "cannot extend 'PCR %u': it moved "
+				"beside the barrier (another extend came "
+				"between)", pcr);
 			return -ESTALE;
 		}
 	}
@@ -354,7 +355,7 @@ int measure_log_append(const char *path, const struct measure_barrier *b)
 #define VALUE_MAX 160		/* longer strings are none we read */
 
 struct json {
-	const char *start, *p, *end;	/* the log, the cursor, record end */
+	const char *start, *p, *end;	/* log, cursor, end of record */
 	unsigned depth;
 	unsigned record;
 	char *msg;
@@ -368,8 +369,10 @@ static int jfail(struct json *j, int err, const char *fmt, ...)
 	int n;
 
 	/* at most 46 bytes: the messages below fit in what is left */
-	n = snprintf(j->msg, MEASURE_MSG_MAX, "record %u, byte %zu: ",
-		     j->record, (size_t)(j->p - j->start));
+	n = j->record ? snprintf(j->msg, MEASURE_MSG_MAX, "record %u, byte "
+				 "%zu: ", j->record,
+				 (size_t)(j->p - j->start)) :
+			snprintf(j->msg, MEASURE_MSG_MAX, "log: ");
 	if (n < 0 || n >= MEASURE_MSG_MAX)
 		return err;
 	va_start(ap, fmt);
@@ -380,8 +383,8 @@ static int jfail(struct json *j, int err, const char *fmt, ...)
 
 static void skip_space(struct json *j)
 {
-	while (j->p < j->end &&
-	       (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+				 *j->p == '\n' || *j->p == '\r'))
 		j->p++;
 }
 
@@ -584,7 +587,8 @@ static int json_number(struct json *j, bool *ret_plain, uint32_t *ret_value)
 		j->p++;
 	else
 		for (; is_digit(j); j->p++)
-			v = v > UINT32_MAX ? v : v * 10 + (uint64_t)(*j->p - '0');
+			if (v <= UINT32_MAX)
+				v = v * 10 + (uint64_t)(*j->p - '0');
 	if (j->p < j->end && *j->p == '.') {
 		j->p++, plain = false;
 		if (!is_digit(j))
@@ -613,7 +617,8 @@ static int json_literal(struct json *j)
 	for (size_t i = 0; i < 3; i++) {
 		size_t n = strlen(words[i]);
 
-		if ((size_t)(j->end - j->p) >= n && !memcmp(j->p, words[i], n)) {
+		if ((size_t)(j->end - j->p) >= n &&
+		    memcmp(j->p, words[i], n) == 0) {
 			j->p += n;
 			return 0;
 		}
@@ -793,10 +798,10 @@ static int parse_digest(struct json *j, struct record *rec)
 		} else if (key_is(key, klen, "digest")) {
 			r = once(j, &seen, 2, "digest");
 			dig_string = peek(j) == '"';
-			if (r == 0)
-				r = dig_string ? json_string(j, dig, sizeof(dig),
-							     &dlen) :
-						 json_skip(j);
+			if (r == 0 && dig_string)
+				r = json_string(j, dig, sizeof(dig), &dlen);
+			else if (r == 0)
+				r = json_skip(j);
 		} else {
 			r = json_skip(j);
 		}
@@ -1008,8 +1013,11 @@ static int replay_one(struct json *j, const char *text, size_t n,
 	if (n > MEASURE_LOG_RECORD_MAX)
 		return jfail(j, -E2BIG, "more than %d bytes",
 			     MEASURE_LOG_RECORD_MAX);
-	if (n == 0 || text[n - 1] != '\n')
-		return jfail(j, -EBADMSG, "cut short (no line feed at its end)");
+	if (n == 0)
+		return jfail(j, -EBADMSG, "empty");
+	if (text[n - 1] != '\n')
+		return jfail(j, -EBADMSG, "cut short (no line feed at the "
+			     "end)");
 	r = parse_record(j, &rec);
 	if (r == 0)
 		r = replay_record(j, &rec, rp);

@@ -35,12 +35,15 @@
 #define PCR_DEBUG 16	/* resettable, extendable by anyone */
 #define LOG_REL "run/log/systemd/tpm2-measure.log"
 
-/* SHA-256("leave-initrd"), SHA-256 and SHA-1 of "enter-initrd". */
+/* SHA-256("leave-initrd"), SHA-256 and SHA-1 of "enter-initrd",
+ * SHA-256("sysinit"). */
 #define LEAVE_INITRD \
 	"3be261aff7db92bf507eae947f4003ffa2bcad0bffe3524601d62d0bc8be7135"
 #define ENTER_INITRD \
 	"51e6b92f405d1f98d96e3de343d61d420ad6923b25de21d766f9298192f14fed"
 #define ENTER_INITRD_SHA1 "b1b01d5f73f321eb70e76f8a0e241ac0a3fa4a6e"
+#define SYSINIT \
+	"730bb5a583ba880c277e656d2dc8aba1a314a11b14d25b05153d2bab82567a48"
 #define ZERO_HEX \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -215,8 +218,8 @@ static void test_record_format(void)
 	len = 0x5a5a;
 	CHECK(measure_record_format(TPM_PCR_COUNT, before, boot_id, 1, buf,
 				    sizeof(buf), &len) == -EINVAL);
-	CHECK(measure_record_format(7, before, boot_id, 1, buf, strlen(want),
-				    &len) == -ENOBUFS);
+	CHECK(measure_record_format(7, before, boot_id, 1234567, buf,
+				    strlen(want), &len) == -ENOBUFS);
 	CHECK(len == 0x5a5a);
 }
 
@@ -415,7 +418,8 @@ static void check_log_replays(const char *log_path,
 
 static void test_barrier(void)
 {
-	struct measure_pcrs read_before = { .mask = MASK }, now = { .mask = MASK };
+	struct measure_pcrs read_before = { .mask = MASK };
+	struct measure_pcrs now = { .mask = MASK };
 	struct measure_barrier b, b2;
 	uint8_t d[32], want[32];
 	struct stat st;
@@ -448,8 +452,8 @@ static void test_barrier(void)
 	/* a second barrier: appended, two records per PCR */
 	memset(&b2, POISON, sizeof(b2));
 	CHECK(measure_barrier(&t, MASK, &b2) == 0);
-	CHECK(memcmp(b2.before.values, b.after.values, sizeof(b.after.values)) ==
-	      0);
+	CHECK(memcmp(b2.before.values, b.after.values,
+		     sizeof(b.after.values)) == 0);
 	CHECK(measure_log_append(path(LOG_REL), &b2) == 0);
 	CHECK(tpm_pcr_read(&t, MASK, now.values) == 0);
 	CHECK(memcmp(b2.after.values, now.values, sizeof(now.values)) == 0);
@@ -463,7 +467,7 @@ static void test_systemd_appends(void)
 {
 	static const char rec[] =
 		"\x1e{\"pcr\":7,\"digests\":[{\"hashAlg\":\"sha256\",\"digest\":"
-		"\"730bb5a583ba880c277e656d2dc8aba1a314a11b14d25b05153d2bab82567a48\"}],"
+		"\"" SYSINIT "\"}],"
 		"\"content_type\":\"systemd\",\"content\":{\"string\":\"sysinit\","
 		"\"bootId\":\"dfaa69a58cce42b8b0cf3c2c56978bc1\",\"timestamp\":9,"
 		"\"eventType\":\"phase\"}}\n";
@@ -479,8 +483,7 @@ static void test_systemd_appends(void)
 	open_tpm(&t);
 	CHECK(measure_barrier(&t, MASK, &b) == 0);
 	CHECK(measure_log_append(path("appends.log"), &b) == 0);
-	unhex("730bb5a583ba880c277e656d2dc8aba1a314a11b14d25b05153d2bab82567a48",
-	      d, 32);
+	unhex(SYSINIT, d, 32);
 	CHECK(tpm_pcr_extend(&t, 7, d) == 0);
 	fd = open(path("appends.log"), O_WRONLY | O_APPEND | O_CLOEXEC);
 	CHECK(fd >= 0 && write(fd, rec, strlen(rec)) == (ssize_t)strlen(rec));
@@ -501,6 +504,7 @@ static void test_systemd_appends(void)
 static void test_log_errors(void)
 {
 	struct measure_pcrs now = { .mask = MASK };
+	uint8_t h1[32], h2[32];
 	struct measure_barrier b;
 	struct stat st;
 	struct tpm t;
@@ -525,8 +529,11 @@ static void test_log_errors(void)
 	CHECK(fd >= 0 && fchmod(fd, 0600 | S_ISVTX) == 0);
 	if (fd >= 0)
 		close(fd);
+	hash_file(path("cut.log"), h1);
 	CHECK(measure_log_append(path("cut.log"), &b) == -ESTALE);
-	CHECK(stat(path("cut.log"), &st) == 0 && st.st_size == 2);
+	hash_file(path("cut.log"), h2);
+	CHECK(memcmp(h1, h2, 32) == 0);
+	CHECK(stat(path("cut.log"), &st) == 0 && (st.st_mode & S_ISVTX));
 
 	/* locked by another writer: not waited on */
 	fd = open(path("locked.log"), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
