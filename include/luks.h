@@ -163,8 +163,10 @@ int luks_volume_key(const char *dev, int keyslot, const char *passphrase,
  * token names, whose passphrase is gone with its sealed secret. Never
  * formats, never writes the subsystem, never destroys a keyslot that a
  * recovery or any other token names: READY volumes and volumes
- * systemd-cryptenroll enrolled alike. ret (on success): the new TPM
- * keyslot and token, the recovery keyslot and token that opened.
+ * systemd-cryptenroll enrolled alike; copies that disagree (an earlier
+ * update cut) are both rewritten from the current one by the first
+ * update. ret (on success): the new TPM keyslot and token, the
+ * recovery keyslot and token that opened.
  * -EMEDIUMTYPE: no LUKS2 header; -EINVAL: not a recovery key, or *token
  * cannot be written; -ENOENT: no recovery keyslot; -EKEYREJECTED: the
  * recovery key opens none. Nothing is written in these cases. */

@@ -795,6 +795,26 @@ static void test_reseal_cuts(void)
 	CHECK(active_keyslots(p) == 2 && !opens_any(p, pass2));
 }
 
+/* A header update cut earlier (new primary, stale secondary): the
+ * re-seal's own updates write both copies from the current one. */
+static void test_reseal_stale_copy(void)
+{
+	const char *p = path("rsstale.img");
+	static uint8_t old2[0x4000];
+	struct luks_info info;
+	struct luks_slots s;
+
+	copy(path("prov.img"), p);
+	get(p, 0x4000, old2, sizeof(old2));
+	CHECK(luks_mark_ready(p) == 0);
+	put(p, 0x4000, old2, sizeof(old2));
+	CHECK(state_of(p, &info) == LUKS_READY && !info.consistent);
+	memset(&s, POISON, sizeof(s));
+	CHECK(reseal(p, recovery, secret2, &s) == 0);
+	check_resealed(p, &s, pass2);
+	CHECK(state_of(p, &info) == LUKS_READY && info.consistent);
+}
+
 /* A volume systemd-cryptenroll enrolled (user passphrase in slot 0,
  * TPM in slot 1, recovery key in slot 2): re-sealed the same way, the
  * user's slot and the subsystem (none) untouched. */
@@ -1004,6 +1024,7 @@ int main(int argc, char **argv)
 	RUN(test_reseal);
 	RUN(test_reseal_refuses);
 	RUN(test_reseal_cuts);
+	RUN(test_reseal_stale_copy);
 	RUN(test_reseal_cryptenrolled);
 	RUN(test_hostile_tokens);
 	RUN(test_log_no_secrets);
