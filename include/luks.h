@@ -14,12 +14,15 @@
  * open functions (token, activate, volume key) take any consistent LUKS2
  * header and never write it, so a volume enrolled by systemd's own tools
  * (FOREIGN: no subsystem of ours) opens, and is never formatted.
+ * luks_reseal takes the same headers and changes only keyslots and
+ * tokens, on the proof of a recovery key.
  *
  * Every function returns 0 or -errno, writes ret_* only on success and
  * logs a failure once ("sealroot: state: cannot <verb> '<dev>': ...");
  * callers do not log it again. libcryptsetup's own messages go through
  * log.c too (info level: context; ours is the error). Codes:
- *   -EMEDIUMTYPE  FOREIGN: not ours to format, or no LUKS2 to open
+ *   -EMEDIUMTYPE  FOREIGN: not ours to format, or no LUKS2 to open or
+ *                 re-seal
  *   -EEXIST       provision: READY (never formatted); activate: name in use
  *   -ENOSPC       smaller than LUKS_MIN_DEVICE
  *   -ESTALE       an interrupted provisioning (provision again)
@@ -114,8 +117,9 @@ int luks_mark_ready(const char *dev);
 /* Let libcryptsetup (crypt_repair) restore a LUKS2 header copy that is
  * damaged or stale (a power cut during a header update) from the current
  * one; 0 without a write if consistent. The only header write outside
- * provisioning and marking ready, and only when the caller asks:
- * loading never repairs (see luks.c). -EUCLEAN if still inconsistent. */
+ * provisioning, marking ready and re-sealing, and only when the caller
+ * asks: loading never repairs (see luks.c). -EUCLEAN if still
+ * inconsistent. */
 int luks_repair(const char *dev);
 
 /* The first systemd-tpm2 token with id >= start that parses strictly,
@@ -151,14 +155,43 @@ int luks_recovery_slots(const char *dev, unsigned *ret_count);
 int luks_volume_key(const char *dev, int keyslot, const char *passphrase,
 		    uint8_t ret_key[LUKS_VOLUME_KEY_MAX], size_t *ret_len);
 
-/* Test seam: called after each step of luks_provision with the step
- * number; a negative return stops provisioning there with that code, as
- * a power cut would (tests). NULL in production. */
+/* Re-seal after a recovery-key unlock, to a secret sealed to the PCRs
+ * as they are now. recovery_key as typed (tpm2token_recovery_normalize)
+ * must open a keyslot of a systemd-recovery token, as for
+ * luks_activate_recovery: nothing is written before it has. Then, each
+ * its own header update: (1) a new keyslot with the passphrase
+ * tpm2token_passphrase(secret) at PBKDF2-sha512/1000, the volume key
+ * taken from the recovery keyslot inside libcryptsetup; (2) *token for
+ * it (keyslot field set here); both read back and checked; (3) every
+ * other systemd-tpm2 token, parsed or not, each followed by its keyslots
+ * that no token names any more. A power cut at any point leaves the
+ * recovery key working, from (2) on the new secret too (an old token
+ * still there fails on its policy hash: harmless), at worst a keyslot no
+ * token names, whose passphrase is gone with its sealed secret. Never
+ * formats, never writes the subsystem, never destroys a keyslot that a
+ * recovery or any other token names: READY volumes and volumes
+ * systemd-cryptenroll enrolled alike; copies that disagree (an earlier
+ * update cut) are both rewritten from the current one by the first
+ * update. ret (on success): the new TPM keyslot and token, the
+ * recovery keyslot and token that opened.
+ * -EMEDIUMTYPE: no LUKS2 header; -EINVAL: not a recovery key, or *token
+ * cannot be written; -ENOENT: no recovery keyslot; -EKEYREJECTED: the
+ * recovery key opens none. Nothing is written in these cases. */
+int luks_reseal(const char *dev, const char *recovery_key,
+		const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
+		const struct tpm2token *token, struct luks_slots *ret);
+
+/* Test seam: called after each step of luks_provision (with the device
+ * or header fd) and of luks_reseal (fd -1); a negative return stops
+ * there with that code, as a power cut would (tests). NULL in
+ * production. */
 enum luks_step {
 	LUKS_STEP_BUILT,	/* header complete in memory, nothing written */
 	LUKS_STEP_MARKER,	/* marker in sector 0, synced */
 	LUKS_STEP_BODY,		/* all but sector 0 written, synced */
 	LUKS_STEP_HEADER,	/* sector 0 written, synced: header complete */
+	LUKS_STEP_RESEAL_KEYSLOT, /* re-seal: new keyslot written, no token */
+	LUKS_STEP_RESEAL_TOKEN,	/* re-seal: its token written, old ones kept */
 };
 extern int (*luks_step_hook)(enum luks_step step, int fd);
 

@@ -563,22 +563,28 @@ int luks_activate(const char *dev, const char *name, int keyslot,
 	return r;
 }
 
-/* Every keyslot of every systemd-recovery token, until one opens. */
+/* Every keyslot of every systemd-recovery token, until one opens: that
+ * keyslot is returned, its token in *ret_token. */
 static int unlock_recovery(struct crypt_device *cd, const char *name,
-			   const char *key, char *why, size_t size)
+			   const char *key, int *ret_token, char *why,
+			   size_t size)
 {
 	int max = crypt_token_max(CRYPT_LUKS2), r = -ENOENT;
 
 	snprintf(why, size, "no recovery keyslot");
-	for (int id = 0; id < max && r != 0; id++) {
+	for (int id = 0; id < max; id++) {
 		if (!token_is(cd, id, "systemd-recovery"))
 			continue;
-		for (int slot = 0; slot < TPM2TOKEN_KEYSLOTS && r != 0; slot++) {
+		for (int slot = 0; slot < TPM2TOKEN_KEYSLOTS; slot++) {
 			if (crypt_token_is_assigned(cd, id, slot) < 0 ||
 			    check_keyslot(cd, slot, why, size) < 0)
 				continue;
 			r = unlock_slot(cd, name, slot, key,
 					TPM2TOKEN_RECOVERY_LEN);
+			if (r == 0) {
+				*ret_token = id;
+				return slot;
+			}
 			snprintf(why, size, "keyslot %d: %s", slot,
 				 unlock_reason(r));
 		}
@@ -591,7 +597,7 @@ int luks_activate_recovery(const char *dev, const char *name,
 {
 	char key[TPM2TOKEN_RECOVERY_LEN + 1], why[TPM2TOKEN_MSG_MAX];
 	struct crypt_device *cd;
-	int r;
+	int id, r;
 
 	r = tpm2token_recovery_normalize(recovery_key, key);
 	if (r < 0) {
@@ -602,11 +608,12 @@ int luks_activate_recovery(const char *dev, const char *name,
 	r = cd_load(dev, &cd);
 	if (r < 0)
 		goto out_wipe_key;
-	r = unlock_recovery(cd, name, key, why, sizeof(why));
+	r = unlock_recovery(cd, name, key, &id, why, sizeof(why));
 	if (r < 0)
 		log_err(STAGE, "cannot activate '%s' with the recovery key: %s",
 			dev, why);
 	crypt_free(cd);
+	r = r < 0 ? r : 0;
 out_wipe_key:
 	explicit_bzero(key, sizeof(key));
 	return r;
@@ -745,14 +752,26 @@ static int format_header(struct crypt_device *cd)
 			    LUKS_VOLUME_KEY_SIZE, &params);
 }
 
+/* *token for keyslot slot, as a new token; returns its id. */
+static int add_tpm_token(struct crypt_device *cd, const struct tpm2token *token,
+			 int slot)
+{
+	char json[TPM2TOKEN_JSON_MAX];
+	struct tpm2token t = *token;
+	size_t len;
+	int r;
+
+	t.keyslot = (uint32_t)slot;
+	r = tpm2token_format(&t, json, sizeof(json), &len);
+	return r < 0 ? r : crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+}
+
 /* The TPM keyslot and its token, keyslot filled in; returns the token id. */
 static int add_tpm(struct crypt_device *cd,
 		   const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
 		   const struct tpm2token *token, int *ret_slot)
 {
-	char pass[TPM2TOKEN_PASSPHRASE_LEN + 1], json[TPM2TOKEN_JSON_MAX];
-	struct tpm2token t = *token;
-	size_t len;
+	char pass[TPM2TOKEN_PASSPHRASE_LEN + 1];
 	int slot, r;
 
 	r = tpm2token_passphrase(secret, pass);
@@ -766,10 +785,7 @@ static int add_tpm(struct crypt_device *cd,
 	r = slot;
 	if (slot < 0)
 		goto out_wipe_pass;
-	t.keyslot = (uint32_t)slot;
-	r = tpm2token_format(&t, json, sizeof(json), &len);
-	if (r == 0)
-		r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+	r = add_tpm_token(cd, token, slot);
 	if (r >= 0)
 		*ret_slot = slot;
 out_wipe_pass:
@@ -1099,5 +1115,247 @@ int luks_repair(const char *dev)
 		r = -EUCLEAN;
 	if (r < 0)
 		log_err(STAGE, "cannot repair '%s': %s", dev, strerror(-r));
+	return r;
+}
+
+/* ---- re-sealing ---- */
+
+/* Any LUKS2 header the open paths take, ours or one systemd's tools
+ * enrolled: only keyslots and tokens change. The new token must format
+ * before anything is written (it is written after its keyslot). */
+static int reseal_check(const char *dev, const struct tpm2token *token)
+{
+	char json[TPM2TOKEN_JSON_MAX];
+	struct tpm2token t = *token;
+	struct luks_info info;
+	size_t len;
+	int r;
+
+	r = luks_classify(dev, &info);
+	if (r < 0)
+		return r;
+	if (!info.luks2 || info.interrupted) {
+		log_err(STAGE, "cannot re-seal '%s': it holds %s, not a LUKS2 header",
+			dev, info.what);
+		return -EMEDIUMTYPE;
+	}
+	t.keyslot = 0;
+	r = tpm2token_format(&t, json, sizeof(json), &len);
+	if (r < 0)
+		log_err(STAGE, "cannot re-seal '%s': the new token cannot be written: %s",
+			dev, strerror(-r));
+	return r;
+}
+
+static int reseal_step(enum luks_step step, char *why, size_t size)
+{
+	int r = luks_step_hook ? luks_step_hook(step, -1) : 0;
+
+	if (r < 0)
+		snprintf(why, size, "stopped after step %d", (int)step);
+	return r;
+}
+
+/* A keyslot for the passphrase of secret at systemd's minimal PBKDF, the
+ * volume key taken from recovery keyslot rslot (checked: unlock_recovery)
+ * inside libcryptsetup. Not crypt_keyslot_add_by_passphrase: it would
+ * try the key on every keyslot, also one converted offline to a
+ * memory-hard KDF (see LUKS_PBKDF2_ITER_MAX). */
+static int add_keyslot(struct crypt_device *cd, int rslot, const char *key,
+		       const uint8_t secret[TPM2TOKEN_SECRET_SIZE])
+{
+	struct crypt_keyslot_context *old_kc = NULL, *new_kc = NULL;
+	char pass[TPM2TOKEN_PASSPHRASE_LEN + 1];
+	int r;
+
+	r = tpm2token_passphrase(secret, pass);
+	if (r == 0)
+		r = crypt_set_pbkdf_type(cd, &minimal_pbkdf);
+	if (r == 0)
+		r = crypt_keyslot_context_init_by_passphrase(
+			cd, key, TPM2TOKEN_RECOVERY_LEN, &old_kc);
+	if (r == 0)
+		r = crypt_keyslot_context_init_by_passphrase(
+			cd, pass, TPM2TOKEN_PASSPHRASE_LEN, &new_kc);
+	if (r == 0)
+		r = crypt_keyslot_add_by_keyslot_context(cd, rslot, old_kc,
+							 CRYPT_ANY_SLOT, new_kc, 0);
+	crypt_keyslot_context_free(new_kc);
+	crypt_keyslot_context_free(old_kc);
+	explicit_bzero(pass, sizeof(pass));
+	return r;
+}
+
+/* The recovery key opens a recovery keyslot (nothing written before),
+ * then the new keyslot, then its token: one header write each. A token
+ * that cannot be written takes its keyslot back out. */
+static int reseal_add(struct crypt_device *cd, const char *key,
+		      const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
+		      const struct tpm2token *token, struct luks_slots *s,
+		      char *why, size_t size)
+{
+	int r;
+
+	r = unlock_recovery(cd, NULL, key, &s->recovery_token, why, size);
+	if (r < 0)
+		return r;
+	s->recovery_keyslot = r;
+	r = add_keyslot(cd, s->recovery_keyslot, key, secret);
+	if (r < 0) {
+		snprintf(why, size, "cannot add a keyslot: %s", strerror(-r));
+		return r;
+	}
+	s->tpm_keyslot = r;
+	r = reseal_step(LUKS_STEP_RESEAL_KEYSLOT, why, size);
+	if (r < 0)
+		return r;
+	r = add_tpm_token(cd, token, s->tpm_keyslot);
+	if (r < 0) {
+		snprintf(why, size, "cannot add the token of keyslot %d: %s",
+			 s->tpm_keyslot, strerror(-r));
+		crypt_keyslot_destroy(cd, s->tpm_keyslot);
+		return r;
+	}
+	s->tpm_token = r;
+	return 0;
+}
+
+/* Read back from the device: the new token is the one written and
+ * usable (check_token), the new passphrase opens its keyslot. */
+static int reseal_verify(struct crypt_device *cd,
+			 const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
+			 const struct tpm2token *token,
+			 const struct luks_slots *s, char *why, size_t size)
+{
+	char pass[TPM2TOKEN_PASSPHRASE_LEN + 1];
+	struct tpm2token t, want = *token;
+	int r;
+
+	want.keyslot = (uint32_t)s->tpm_keyslot;
+	r = check_token(cd, s->tpm_token, &t, why, size);
+	if (r == 0 && !tpm2token_equal(&t, &want)) {
+		snprintf(why, size, "token %d reads back different", s->tpm_token);
+		r = -EIO;
+	}
+	if (r < 0)
+		return r;
+	r = tpm2token_passphrase(secret, pass);
+	if (r == 0)
+		r = unlock_slot(cd, NULL, s->tpm_keyslot, pass,
+				TPM2TOKEN_PASSPHRASE_LEN);
+	explicit_bzero(pass, sizeof(pass));
+	if (r < 0)
+		snprintf(why, size, "new keyslot %d: %s", s->tpm_keyslot,
+			 unlock_reason(r));
+	return r;
+}
+
+/* A keyslot some token still names: a recovery key's, the new TPM
+ * token's, anyone else's. Never destroyed. */
+static bool slot_named(struct crypt_device *cd, int slot)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+
+	for (int id = 0; id < max; id++)
+		if (crypt_token_is_assigned(cd, id, slot) == 0)
+			return true;
+	return false;
+}
+
+/* One old systemd-tpm2 token, then each of its keyslots that no token
+ * names any more. Token first: a cut in between leaves a keyslot no
+ * token names (its passphrase sealed in the token gone), never a token
+ * whose keyslot is gone. */
+static int remove_old(struct crypt_device *cd, int id,
+		      const struct luks_slots *s)
+{
+	uint32_t slots = 0;
+	int r;
+
+	for (int slot = 0; slot < TPM2TOKEN_KEYSLOTS; slot++)
+		if (crypt_token_is_assigned(cd, id, slot) == 0)
+			slots |= UINT32_C(1) << slot;
+	r = crypt_token_json_set(cd, id, NULL);
+	for (int slot = 0; slot < TPM2TOKEN_KEYSLOTS && r >= 0; slot++)
+		if (slots & UINT32_C(1) << slot && slot != s->tpm_keyslot &&
+		    slot != s->recovery_keyslot && !slot_named(cd, slot))
+			r = crypt_keyslot_destroy(cd, slot);
+	return r < 0 ? r : 0;
+}
+
+/* Every systemd-tpm2 token but the new one, parsed or not: a re-seal
+ * replaces the TPM enrollment, as systemd-cryptenroll --wipe-slot=tpm2. */
+static int remove_old_tokens(struct crypt_device *cd,
+			     const struct luks_slots *s, char *why, size_t size)
+{
+	int max = crypt_token_max(CRYPT_LUKS2), r = 0;
+
+	for (int id = 0; id < max && r == 0; id++) {
+		if (id == s->tpm_token || !token_is(cd, id, "systemd-tpm2"))
+			continue;
+		r = remove_old(cd, id, s);
+		if (r < 0)
+			snprintf(why, size, "cannot remove the old token %d: %s",
+				 id, strerror(-r));
+	}
+	return r;
+}
+
+/* The header as written, checked, then the old TPM tokens out. */
+static int reseal_finish(const char *dev,
+			 const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
+			 const struct tpm2token *token,
+			 const struct luks_slots *s, char *why, size_t size)
+{
+	struct crypt_device *cd;
+	int r;
+
+	r = cd_load(dev, &cd);
+	if (r < 0) {
+		snprintf(why, size, "cannot load the header written");
+		return r;
+	}
+	r = reseal_verify(cd, secret, token, s, why, size);
+	if (r == 0)
+		r = remove_old_tokens(cd, s, why, size);
+	crypt_free(cd);
+	return r;
+}
+
+int luks_reseal(const char *dev, const char *recovery_key,
+		const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
+		const struct tpm2token *token, struct luks_slots *ret)
+{
+	char key[TPM2TOKEN_RECOVERY_LEN + 1], why[TPM2TOKEN_MSG_MAX];
+	struct luks_slots s = { .tpm_keyslot = -1, .tpm_token = -1,
+				.recovery_keyslot = -1, .recovery_token = -1 };
+	struct crypt_device *cd;
+	int r;
+
+	r = reseal_check(dev, token);
+	if (r < 0)
+		return r;
+	r = tpm2token_recovery_normalize(recovery_key, key);
+	if (r < 0) {
+		log_err(STAGE, "cannot re-seal '%s': the input is not a recovery key",
+			dev);
+		return r;
+	}
+	r = cd_load(dev, &cd);
+	if (r < 0)
+		goto out_wipe_key;
+	r = reseal_add(cd, key, secret, token, &s, why, sizeof(why));
+	crypt_free(cd);
+	if (r == 0)
+		r = reseal_step(LUKS_STEP_RESEAL_TOKEN, why, sizeof(why));
+	if (r == 0)
+		r = reseal_finish(dev, secret, token, &s, why, sizeof(why));
+	if (r < 0) {
+		log_err(STAGE, "cannot re-seal '%s': %s", dev, why);
+		goto out_wipe_key;
+	}
+	*ret = s;
+out_wipe_key:
+	explicit_bzero(key, sizeof(key));
 	return r;
 }

@@ -35,10 +35,16 @@
 
 #define IMG_SIZE (20u << 20)
 
-static uint8_t secret[TPM2TOKEN_SECRET_SIZE];
-static char pass[TPM2TOKEN_PASSPHRASE_LEN + 1];
+/* Re-sealed tokens also carry sealroot's PCR values (PCR 7 = 0^32). */
+#define TOKEN_VALS "{\"type\":\"systemd-tpm2\",\"keyslots\":[\"9\"]," \
+	"\"tpm2-blob\":\"" BLOB "\",\"tpm2-pcrs\":[7],\"tpm2-pcr-bank\":\"sha256\"," \
+	"\"tpm2-policy-hash\":\"" HASH7 "\",\"sealroot_pcr_values\":[\"" \
+	"0000000000000000000000000000000000000000000000000000000000000000\"]}"
+
+static uint8_t secret[TPM2TOKEN_SECRET_SIZE], secret2[TPM2TOKEN_SECRET_SIZE];
+static char pass[TPM2TOKEN_PASSPHRASE_LEN + 1], pass2[TPM2TOKEN_PASSPHRASE_LEN + 1];
 static char recovery[TPM2TOKEN_RECOVERY_LEN + 1];
-static struct tpm2token token;
+static struct tpm2token token, token2;
 
 /* ---- helpers ---- */
 
@@ -611,6 +617,247 @@ static void test_cryptenrolled(void)
 	CHECK(same_hash(h, p));
 }
 
+/* ---- re-sealing ---- */
+
+/* Whether pw opens any keyslot at all (host libcryptsetup, no limits). */
+static bool opens_any(const char *p, const char *pw)
+{
+	struct crypt_device *cd = NULL;
+	int r;
+
+	if (crypt_init(&cd, p) < 0 || crypt_load(cd, CRYPT_LUKS2, NULL) < 0) {
+		crypt_free(cd);
+		return false;
+	}
+	r = crypt_activate_by_passphrase(cd, NULL, CRYPT_ANY_SLOT, pw, strlen(pw), 0);
+	crypt_free(cd);
+	return r >= 0;
+}
+
+static int reseal(const char *p, const char *rk, const uint8_t *sec,
+		  struct luks_slots *s)
+{
+	struct luks_slots tmp;
+
+	return luks_reseal(p, rk, sec, &token2, s ? s : &tmp);
+}
+
+/* After a complete re-seal: one TPM token, the new one, for a keyslot
+ * the new passphrase opens; the recovery key still opens. */
+static void check_resealed(const char *p, const struct luks_slots *s,
+			   const char *new_pass)
+{
+	struct crypt_device *cd = NULL;
+	struct tpm2token t, want = token2;
+	int id = -1;
+
+	CHECK(count_tokens(p, "systemd-tpm2") == 1);
+	CHECK(count_tokens(p, "systemd-recovery") == 1);
+	memset(&t, POISON, sizeof(t));
+	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0 && id == s->tpm_token);
+	want.keyslot = (uint32_t)s->tpm_keyslot;
+	CHECK(tpm2token_equal(&t, &want) && t.has_pcr_values);
+	CHECK(luks_activate(p, NULL, s->tpm_keyslot, new_pass) == 0);
+	CHECK(luks_activate_recovery(p, NULL, recovery) == 0);
+	CHECK(luks_activate(p, NULL, s->recovery_keyslot, recovery) == 0);
+	CHECK(crypt_init(&cd, p) == 0 && crypt_load(cd, CRYPT_LUKS2, NULL) == 0);
+	check_pbkdf(cd, s->tpm_keyslot);
+	CHECK(crypt_token_is_assigned(cd, s->recovery_token,
+				      s->recovery_keyslot) == 0);
+	crypt_free(cd);
+}
+
+static void test_reseal(void)
+{
+	const char *p = path("reseal.img");
+	uint8_t key[LUKS_VOLUME_KEY_MAX], key2[LUKS_VOLUME_KEY_MAX];
+	struct luks_info info;
+	struct luks_slots s;
+	char typed[128];
+	size_t len = 0, len2 = 0;
+
+	copy(path("ready.img"), p);
+	CHECK(luks_volume_key(p, 0, pass, key, &len) == 0);
+	/* As typed: upper case, spaces for dashes. */
+	for (size_t i = 0, j = 0; i <= strlen(recovery); i++)
+		typed[j++] = recovery[i] == '-' ? ' ' : (char)(recovery[i] & ~0x20);
+	memset(&s, POISON, sizeof(s));
+	CHECK(reseal(p, typed, secret2, &s) == 0);
+	CHECK(s.recovery_keyslot == 1 && s.recovery_token == 1);
+	CHECK(s.tpm_keyslot == 2 && s.tpm_token == 2);
+	check_resealed(p, &s, pass2);
+	/* The old TPM keyslot is gone: the old passphrase opens nothing. */
+	CHECK(luks_activate(p, NULL, 0, pass) == -ENOENT);
+	CHECK(!opens_any(p, pass) && opens_any(p, pass2));
+	CHECK(active_keyslots(p) == 2);
+	/* Same volume key; still ours and ready, both copies current. */
+	CHECK(luks_volume_key(p, s.tpm_keyslot, pass2, key2, &len2) == 0);
+	CHECK(len == len2 && !memcmp(key, key2, len));
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(key2, sizeof(key2));
+	CHECK(state_of(p, &info) == LUKS_READY && info.consistent);
+	CHECK(sh("printf %%s '%s' | cryptsetup open --test-passphrase --key-slot %d '%s' --key-file -",
+		 pass2, s.tpm_keyslot, p) == 0);
+
+	/* Again, back to the first secret: keyslot 0 is free again. */
+	memset(&s, POISON, sizeof(s));
+	CHECK(luks_reseal(p, recovery, secret, &token2, &s) == 0);
+	CHECK(s.tpm_keyslot == 0 && s.tpm_token == 0);
+	check_resealed(p, &s, pass);
+	CHECK(!opens_any(p, pass2) && active_keyslots(p) == 2);
+}
+
+/* Nothing written when the device, the key or the token is not right. */
+static void reseal_refused(const char *name, const char *rk,
+			   const struct tpm2token *t, int want)
+{
+	const char *p = path(name);
+	struct luks_slots s;
+	uint8_t h[32];
+	int r;
+
+	hash_file(p, h);
+	memset(&s, POISON, sizeof(s));
+	r = luks_reseal(p, rk, secret2, t, &s);
+	if (r != want)
+		printf("  %s: got %d, want %d\n", name, r, want);
+	CHECK(r == want);
+	CHECK(poisoned(&s, sizeof(s)));
+	CHECK(same_hash(h, p));
+}
+
+static void test_reseal_refuses(void)
+{
+	static const char wrong[] = "cccccccc-cccccccc-cccccccc-cccccccc-"
+				    "cccccccc-cccccccc-cccccccc-cccccccc";
+	struct tpm2token bad = token2;
+
+	copy(path("ready.img"), path("rsref.img"));
+	reseal_refused("rsref.img", wrong, &token2, -EKEYREJECTED);
+	reseal_refused("rsref.img", "not a recovery key", &token2, -EINVAL);
+	bad.pcr_values[7][0] ^= 1;	/* would not parse back */
+	reseal_refused("rsref.img", recovery, &bad, -EINVAL);
+	/* The TPM passphrase is no recovery key, nor opens a recovery slot. */
+	reseal_refused("rsref.img", pass, &token2, -EINVAL);
+	reseal_refused("blank.img", recovery, &token2, -EMEDIUMTYPE);
+	reseal_refused("ext4.img", recovery, &token2, -EMEDIUMTYPE);
+	reseal_refused("luks1.img", recovery, &token2, -EMEDIUMTYPE);
+	reseal_refused("marker.img", recovery, &token2, -EMEDIUMTYPE);
+	/* LUKS2 without a systemd-recovery token: nothing to open. */
+	reseal_refused("other.img", recovery, &token2, -ENOENT);
+	CHECK(luks_activate(path("rsref.img"), NULL, 0, pass) == 0);
+}
+
+static int reseal_stop_at = -1;
+
+static int reseal_cut(enum luks_step step, int fd)
+{
+	(void)fd;
+	return (int)step == reseal_stop_at ? -ECANCELED : 0;
+}
+
+static int reseal_cut_at(const char *p, enum luks_step step)
+{
+	int r;
+
+	reseal_stop_at = (int)step;
+	luks_step_hook = reseal_cut;
+	r = reseal(p, recovery, secret2, NULL);
+	luks_step_hook = NULL;
+	return r;
+}
+
+/* A power cut in a re-seal, then the re-seal done again. */
+static void test_reseal_cuts(void)
+{
+	const char *p = path("rscut.img");
+	struct luks_slots s;
+	struct tpm2token t;
+	int id = -1;
+
+	/* After the new keyslot: the old ways in, a keyslot no token names. */
+	copy(path("ready.img"), p);
+	CHECK(reseal_cut_at(p, LUKS_STEP_RESEAL_KEYSLOT) == -ECANCELED);
+	CHECK(count_tokens(p, "systemd-tpm2") == 1 && active_keyslots(p) == 3);
+	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0 && id == 0 && t.keyslot == 0);
+	CHECK(luks_activate(p, NULL, 0, pass) == 0);
+	CHECK(luks_activate_recovery(p, NULL, recovery) == 0);
+	memset(&s, POISON, sizeof(s));
+	CHECK(reseal(p, recovery, secret2, &s) == 0);
+	check_resealed(p, &s, pass2);
+	CHECK(active_keyslots(p) == 3);	/* the unnamed one stays: inert */
+
+	/* After the new token: new and recovery keys open, the old token is
+	 * still there (ahead, failing on its policy in real life). */
+	copy(path("ready.img"), p);
+	CHECK(reseal_cut_at(p, LUKS_STEP_RESEAL_TOKEN) == -ECANCELED);
+	CHECK(count_tokens(p, "systemd-tpm2") == 2 && active_keyslots(p) == 3);
+	CHECK(luks_tpm2_token(p, 0, &t, &id) == 0 && id == 0 && t.keyslot == 0);
+	CHECK(luks_tpm2_token(p, 1, &t, &id) == 0 && id == 2 && t.keyslot == 2);
+	CHECK(t.has_pcr_values);
+	CHECK(luks_activate(p, NULL, 2, pass2) == 0);
+	CHECK(luks_activate_recovery(p, NULL, recovery) == 0);
+	CHECK(sh("printf %%s '%s' | cryptsetup open --test-passphrase "
+		 "--key-slot 2 '%s' --key-file -", pass2, p) == 0);
+	/* Done again: both earlier TPM tokens and their keyslots go. */
+	memset(&s, POISON, sizeof(s));
+	CHECK(luks_reseal(p, recovery, secret, &token2, &s) == 0);
+	check_resealed(p, &s, pass);
+	CHECK(active_keyslots(p) == 2 && !opens_any(p, pass2));
+}
+
+/* A header update cut earlier (new primary, stale secondary): the
+ * re-seal's own updates write both copies from the current one. */
+static void test_reseal_stale_copy(void)
+{
+	const char *p = path("rsstale.img");
+	static uint8_t old2[0x4000];
+	struct luks_info info;
+	struct luks_slots s;
+
+	copy(path("prov.img"), p);
+	get(p, 0x4000, old2, sizeof(old2));
+	CHECK(luks_mark_ready(p) == 0);
+	put(p, 0x4000, old2, sizeof(old2));
+	CHECK(state_of(p, &info) == LUKS_READY && !info.consistent);
+	memset(&s, POISON, sizeof(s));
+	CHECK(reseal(p, recovery, secret2, &s) == 0);
+	check_resealed(p, &s, pass2);
+	CHECK(state_of(p, &info) == LUKS_READY && info.consistent);
+}
+
+/* A volume systemd-cryptenroll enrolled (user passphrase in slot 0,
+ * TPM in slot 1, recovery key in slot 2): re-sealed the same way, the
+ * user's slot and the subsystem (none) untouched. */
+static void test_reseal_cryptenrolled(void)
+{
+	const char *p = path("rsenrolled.img");
+	struct luks_info info;
+	struct luks_slots s;
+	FILE *f;
+
+	CHECK(make_cryptenrolled(p) == 0);
+	f = fopen(path("rk.key"), "w");
+	fputs(recovery, f);
+	fclose(f);
+	CHECK(sh("cryptsetup luksAddKey -q --key-file '%s' --new-key-slot 2 "
+		 "--pbkdf pbkdf2 --hash sha512 --pbkdf-force-iterations 1000 '%s' '%s' "
+		 "&& printf '%%s' '{\"type\":\"systemd-recovery\",\"keyslots\":[\"2\"]}' "
+		 "| cryptsetup token import --token-id 1 '%s'",
+		 path("user.key"), p, path("rk.key"), p) == 0);
+	memset(&s, POISON, sizeof(s));
+	CHECK(reseal(p, recovery, secret2, &s) == 0);
+	CHECK(s.recovery_keyslot == 2 && s.recovery_token == 1);
+	CHECK(s.tpm_keyslot == 3 && s.tpm_token == 2);
+	check_resealed(p, &s, pass2);
+	CHECK(active_keyslots(p) == 3 && !opens_any(p, pass));
+	CHECK(sh("cryptsetup open --test-passphrase --key-slot 0 --key-file '%s' '%s'",
+		 path("user.key"), p) == 0);
+	CHECK(state_of(p, &info) == LUKS_FOREIGN && info.luks2 && info.consistent);
+	CHECK(sh("cryptsetup luksDump '%s' | grep -q 'Subsystem:.*(no subsystem)'",
+		 p) == 0);
+}
+
 /* ---- hostile tokens ---- */
 
 static const char *const hostile[] = {
@@ -724,6 +971,10 @@ static void test_log_no_secrets(void)
 	luks_activate(p, NULL, 0, "wrong");
 	luks_activate_recovery(p, NULL, "cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc");
 	luks_volume_key(p, 0, pass, key, &len);
+	luks_reseal(p, "cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc-cccccccc",
+		    secret2, &token2, &(struct luks_slots){ 0 });
+	luks_reseal(p, recovery, secret2, &token2, &(struct luks_slots){ 0 });
+	luks_reseal(p, "not a key", secret2, &token2, &(struct luks_slots){ 0 });
 	provision(p, true, NULL);
 	refuse("ext4.img", -EMEDIUMTYPE);
 	dup2(saved, STDERR_FILENO);
@@ -735,8 +986,9 @@ static void test_log_no_secrets(void)
 	CHECK(len == LUKS_VOLUME_KEY_SIZE);
 	CHECK(file_has(log, "sealroot: state: cannot activate"));
 	CHECK(file_has(log, "sealroot: state: cannot provision"));
+	CHECK(file_has(log, "sealroot: state: cannot re-seal"));
 	CHECK(!file_has(log, pass) && !file_has(log, recovery) &&
-	      !file_has(log, hex));
+	      !file_has(log, pass2) && !file_has(log, hex));
 	explicit_bzero(hex, sizeof(hex));
 }
 
@@ -753,13 +1005,17 @@ static void setup(const char *self)
 		exit(1);
 	}
 	srand(1);
-	for (size_t i = 0; i < sizeof(secret); i++)
+	for (size_t i = 0; i < sizeof(secret); i++) {
 		secret[i] = (uint8_t)(i * 7 + 1);
+		secret2[i] = (uint8_t)(i * 11 + 3);
+	}
 	for (size_t i = 0; i < sizeof(rk); i++)
 		rk[i] = (uint8_t)(0xff - i * 3);
 	tpm2token_passphrase(secret, pass);
+	tpm2token_passphrase(secret2, pass2);
 	tpm2token_recovery_format(rk, recovery);
-	if (tpm2token_parse(TOKEN_KS("9"), strlen(TOKEN_KS("9")), &token, msg) < 0) {
+	if (tpm2token_parse(TOKEN_KS("9"), strlen(TOKEN_KS("9")), &token, msg) < 0 ||
+	    tpm2token_parse(TOKEN_VALS, strlen(TOKEN_VALS), &token2, msg) < 0) {
 		printf("setup: token: %s\n", msg);
 		exit(1);
 	}
@@ -776,6 +1032,11 @@ int main(int argc, char **argv)
 	RUN(test_ready_cuts);
 	RUN(test_invalid_json_copy);
 	RUN(test_cryptenrolled);
+	RUN(test_reseal);
+	RUN(test_reseal_refuses);
+	RUN(test_reseal_cuts);
+	RUN(test_reseal_stale_copy);
+	RUN(test_reseal_cryptenrolled);
 	RUN(test_hostile_tokens);
 	RUN(test_log_no_secrets);
 	sh("rm -rf '%s'", dir);
