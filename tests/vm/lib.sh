@@ -21,7 +21,8 @@
 #   vm_esp_put IMG SRC DEST        replace/add file DEST on the ESP of an existing image
 #   vm_part_find IMG KEY VALUE     print "<start byte> <size bytes> <partno>" of the
 #                                  first GPT partition whose KEY (label, type, uuid)
-#                                  is VALUE; type takes a GUID or esp|root|root-verity
+#                                  is VALUE; type takes a GUID or esp|root|root-verity|var
+#                                  (the state partition: label sealroot-state)
 #   vm_dps_partuuids ROOTHASH      print the DPS data and hash PARTUUIDs (two lines)
 #   vm_run ARGS...                 tests/vm/run (returns its status)
 #   VM_MARKER_OK                   --expect arguments for a clean boot to the marker
@@ -161,6 +162,7 @@ vm_part_find() {	# IMG label|type|uuid VALUE -> "start_bytes size_bytes partno"
 	type:esp) want=c12a7328-f81f-11d2-ba4b-00a0c93ec93b ;;
 	type:root) want=4f68bce3-e8cd-4db1-96e7-fbcaf984b709 ;;
 	type:root-verity) want=2c7357ed-ebd2-46d9-aec1-23d437ec2bf5 ;;
+	type:var) want=4d21b016-b534-45c2-a9fb-5c16e091fd2d ;;
 	label:*|type:*|uuid:*) ;;
 	*) vm_die "vm_part_find: key must be label, type or uuid" ;;
 	esac
