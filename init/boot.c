@@ -87,16 +87,21 @@ static int open_console(void)
 	return 0;
 }
 
-/* kmsg limits writers to a burst of ten lines by default: lift that while
- * we log, and restore the default before handing over. */
+/* kmsg limits writers to a burst of ten lines per 5 s by default: lift
+ * that while we log, and restore the default before handing over. The
+ * sysctl takes the word only with its newline ("on\n"; "on" alone is
+ * EINVAL, and the limit silently stays). */
 static void set_devkmsg(const char *mode)
 {
-	int fd = open(DEVKMSG_PATH, O_WRONLY | O_CLOEXEC);
+	char line[16];
+	int fd = open(DEVKMSG_PATH, O_WRONLY | O_CLOEXEC), n;
 
-	if (fd >= 0) {
-		(void)!write(fd, mode, strlen(mode));
+	n = snprintf(line, sizeof(line), "%s\n", mode);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		log_warn("early", "cannot write '%s' to '%s': %s: messages may be rate-limited",
+			 mode, DEVKMSG_PATH, strerror(errno));
+	if (fd >= 0)
 		close(fd);
-	}
 }
 
 /* The kernel's answer to a crash of PID 1 (or of a library inside it) is

@@ -14,6 +14,10 @@
 #   sc_summary                  print sealroot's summary line from $LOG
 #   sc_flip FILE OFFSET         XOR one byte of FILE with 0xff, in place
 #   sc_put_le64 FILE OFFSET N   write N as 8 little-endian bytes at OFFSET
+#   sc_state_begin [unseal-check]  state hook in the root overlay, 'state' configured
+#   sc_state_sha DISK           sha256 of the state partition
+#   sc_state_get/put DISK FILE  copy the state partition out / in
+#   sc_recovery_key LOG         the recovery key sealroot displayed once
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
@@ -136,11 +140,60 @@ sc_verity_root() {	# [DIR-NAME [FSTYPE [SLOT]]]
 }
 
 # A disk with the verified root above as the DPS root and root-verity
-# partitions (PARTUUIDs from the root hash).
-sc_verity_disk() {	# UKI OUT
-	vm_mkimage --uki "$1" --out "$2" --root-image "$ROOT_IMAGE" \
+# partitions (PARTUUIDs from the root hash); more mkimage arguments (the
+# state partition) after OUT.
+sc_verity_disk() {	# UKI OUT [mkimage args...]
+	local uki=$1 out=$2
+	shift 2
+	vm_mkimage --uki "$uki" --out "$out" --root-image "$ROOT_IMAGE" \
 		--root-partuuid "$ROOT_PARTUUID" --verity-image "$HASH_IMAGE" \
-		--verity-partuuid "$HASH_PARTUUID"
+		--verity-partuuid "$HASH_PARTUUID" "$@"
+}
+
+# ---- the sealed state ----
+
+# The root's overlay gets the state hook (and the barrier check) before
+# sc_verity_root builds it; the config names the state partition.
+sc_state_begin() {	# [unseal-check]
+	mkdir -p "$W/root/overlay/etc"
+	vm_hook "$W/root/overlay" state
+	[ "${1:-}" != unseal-check ] || : >"$W/root/overlay/etc/sealroot-test-unseal"
+	sc_conf state PARTLABEL=sealroot-state
+}
+
+# The state partition of a disk: "OFFSET SIZE" in bytes.
+sc_state_part() {	# DISK
+	local start size _
+	read -r start size _ <<<"$(vm_part_find "$1" label sealroot-state)"
+	[ -n "$size" ] || vm_die "no state partition on $1"
+	echo "$start $size"
+}
+
+# sha256 of the state partition of DISK (untouched-ness).
+sc_state_sha() {	# DISK
+	local off size
+	read -r off size <<<"$(sc_state_part "$1")"
+	dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" status=none |
+		sha256sum | cut -d' ' -f1
+}
+
+# Copy the state partition of DISK out to FILE, or FILE into it.
+sc_state_get() {	# DISK FILE
+	local off size
+	read -r off size <<<"$(sc_state_part "$1")"
+	dd if="$1" of="$2" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$size" status=none
+}
+sc_state_put() {	# DISK FILE
+	local off size
+	read -r off size <<<"$(sc_state_part "$1")"
+	[ "$(stat -c %s "$2")" -le "$size" ] || vm_die "$2 does not fit the state partition"
+	dd if="$2" of="$1" bs=1M oflag=seek_bytes seek="$off" conv=notrunc status=none
+}
+
+# The recovery key sealroot showed once in LOG (its one display), or "".
+sc_recovery_key() {	# LOG
+	tr -d '\r' <"$1" | grep -Eo '^    ([cbdefghijklnrtuv]{8}-){7}[cbdefghijklnrtuv]{8}$' |
+		head -n 1 | tr -d ' '
 }
 
 sc_flip() {	# FILE OFFSET
