@@ -157,7 +157,7 @@ static void offer_reseal(struct boot *b, const char *key)
 
 	if (!b->tpm_open)
 		return;
-	r = prompt_line(0, 1, "sealroot: recovery: seal the state volume to this boot's PCR state, so the TPM opens it next time? [y/N] ",
+	r = prompt_line(0, 1, "sealroot: recovery: seal the state volume to this boot's PCR state, so the TPM opens it next time? [y/N]\n",
 			true, RESEAL_TIMEOUT_S, answer, sizeof(answer));
 	if (r < 0 || (strcmp(answer, "y") && strcmp(answer, "Y") && strcmp(answer, "yes"))) {
 		log_notice("recovery", "not re-sealed: the next boot in this state asks for the recovery key again");
@@ -174,7 +174,7 @@ static int ask_key(struct boot *b, unsigned try, char key[TPM2TOKEN_RECOVERY_INP
 	int r;
 
 	snprintf(question, sizeof(question),
-		 "sealroot: recovery: recovery key for '%s' (try %u of %d): ",
+		 "sealroot: recovery: type the recovery key for '%s' (try %u of %d), then Enter:\n",
 		 b->devs[b->state].path, try, RECOVERY_TRIES);
 	r = prompt_line(0, 1, question, false, RECOVERY_TIMEOUT_S, key,
 			TPM2TOKEN_RECOVERY_INPUT_MAX + 1);

@@ -234,16 +234,21 @@ static int provision(struct tpm *t, const struct state_req *req)
 		r = make_recovery_key(rkey);
 	if (r == 0)
 		r = luks_provision(req->dev, secret, &tok, rkey[0] ? rkey : NULL, &slots);
-	if (r == 0)
+	if (r == 0) {
+		log_info(STAGE, "'%s': LUKS2 header written (marked provisioning), making the file system",
+			 req->dev);
 		r = tpm2token_passphrase(secret, pass);
+	}
 	explicit_bzero(secret, sizeof(secret));
 	if (r == 0)
 		r = luks_activate(req->dev, req->name, slots.tpm_keyslot, pass);
 	explicit_bzero(pass, sizeof(pass));
 	if (r == 0)
 		r = make_fs(req->name);
-	if (r == 0)
+	if (r == 0) {
+		log_info(STAGE, "'%s': file system made, marking the volume ready", req->dev);
 		r = luks_mark_ready(req->dev);
+	}
 	if (r == 0 && rkey[0])
 		show_recovery_key(req->dev, rkey);
 	explicit_bzero(rkey, sizeof(rkey));
