@@ -45,6 +45,7 @@ enum state_recovery {
 
 #define CONFIG_STATE_NAME_MAX 32
 #define CONFIG_PCR_MASK_REQUIRED (1u << 7)	/* Secure Boot policy */
+#define CONFIG_PCR_MASK_IMA (1u << 10)		/* moves as files run: never sealed to */
 
 struct config {
 	char root[160];			/* device spec, see devspec.h */
@@ -112,7 +113,8 @@ const char *config_failure_action_name(enum failure_action a);
 const char *config_quote(const char *v, size_t len, char *buf, size_t size);
 
 /* The PCR mask (bit n: PCR n) of a tpm.pcrs value: decimal PCR numbers
- * 0..23 separated by commas, each once, 7 among them. -EINVAL if not. */
+ * 0..23 separated by commas, each once, 7 among them, 10 not. -EINVAL
+ * if not. */
 int config_pcr_mask(const char *v, unsigned *ret_mask);
 
 /* The file system types sealroot mounts a read-only root from. */

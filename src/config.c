@@ -142,7 +142,7 @@ int config_pcr_mask(const char *v, unsigned *ret_mask)
 			return -EINVAL;
 		v = end + 1;
 	}
-	if (!(mask & CONFIG_PCR_MASK_REQUIRED))
+	if (!(mask & CONFIG_PCR_MASK_REQUIRED) || (mask & CONFIG_PCR_MASK_IMA))
 		return -EINVAL;
 	*ret_mask = mask;
 	return 0;
@@ -202,7 +202,7 @@ static const struct key keys[] = {
 	  .expect = "an absolute path other than / (no trailing slash), or none" },
 	{ .name = "state.recovery", ENUM(state_recovery), .choices = recovery },
 	{ .name = "tpm.pcrs", STR(tpm_pcrs), .valid = valid_pcrs,
-	  .expect = "PCR numbers 0..23 separated by commas, each once, 7 among them" },
+	  .expect = "PCR numbers 0..23 separated by commas, each once, 7 among them, not 10 (IMA's: it moves as files run)" },
 	{ .name = "tpm.timeout", NUM(tpm_timeout), .min = 1, .max = 3600 },
 };
 

@@ -230,6 +230,7 @@ static void test_state_keys(void)
 	/* 7 (the Secure Boot state) is always sealed to. */
 	CHECK(parse("tpm.pcrs = 14\n") == -EINVAL && strstr(err.msg, "7 among them"));
 	CHECK(parse("tpm.pcrs = 7,7\n") == -EINVAL);
+	CHECK(parse("tpm.pcrs = 7,10\n") == -EINVAL && strstr(err.msg, "not 10"));
 	CHECK(parse("tpm.pcrs = 7,24\n") == -EINVAL);
 	CHECK(parse("tpm.pcrs = 7,\n") == -EINVAL);
 	CHECK(parse("tpm.pcrs = 07\n") == -EINVAL);
