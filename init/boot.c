@@ -266,7 +266,11 @@ static int parse_config(struct boot *b)
 
 int boot_config(struct boot *b)
 {
-	return parse_config(b);
+	int r = parse_config(b);
+
+	if (r == 0 && boot_has_state(b))
+		boot_rng_warmup(b);
+	return r;
 }
 
 int boot_modules(struct boot *b)

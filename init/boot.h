@@ -38,6 +38,7 @@ struct boot {
 	int state_err;			/* why the TPM did not open the volume */
 	struct state_diag diag;
 	bool state_provisioned, state_open, state_mounted, barrier_done;
+	int rng_pid;			/* the entropy warm-up child, 0: none */
 	char state_mount_path[320];	/* in the staged root */
 	uint64_t start_ms;
 	uint64_t start_cpu_ms[2];	/* user, system: PID 1 inherits the kernel's init time */
@@ -66,6 +67,8 @@ int boot_switch_root(struct boot *b);
 
 /* The sealed state (init/sealed.c): only when 'state' is configured. */
 bool boot_has_state(const struct boot *b);
+/* Start the kernel's entropy gathering early (see sealed.c). */
+void boot_rng_warmup(struct boot *b);
 int boot_tpm(struct boot *b);
 int boot_state(struct boot *b);
 bool boot_state_recoverable(const struct boot *b, int err);

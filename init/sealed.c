@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -16,6 +18,7 @@
 #include "prompt.h"
 #include "switchroot.h"
 #include "tpm2token.h"
+#include "util.h"
 
 #define RECOVERY_TRIES 3
 #define RECOVERY_TIMEOUT_S 300
@@ -24,6 +27,44 @@
 bool boot_has_state(const struct boot *b)
 {
 	return b->state >= 0;
+}
+
+/* ---- entropy ----
+ *
+ * The TPM sessions need the kernel's RNG (ESYS draws salts and nonces
+ * from OpenSSL, which reads getrandom), and right after boot it may not be
+ * initialized yet: getrandom then blocks while the kernel gathers jitter
+ * entropy on the calling CPU, about a second under emulation (hardware
+ * with RDRAND is ready at once). A child asks for one byte as soon as the
+ * configuration is known, so that gathering overlaps the module loads and
+ * device waits instead of following them; the tpm stage reaps it. Nothing
+ * is credited that the kernel did not gather itself. */
+void boot_rng_warmup(struct boot *b)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		uint8_t c;
+
+		while (getrandom(&c, 1, 0) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	if (pid > 0)
+		b->rng_pid = pid;
+}
+
+static void rng_wait(struct boot *b)
+{
+	uint64_t start = now_ms();
+
+	if (b->rng_pid <= 0)
+		return;
+	while (waitpid(b->rng_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	b->rng_pid = 0;
+	log_info("tpm", "kernel RNG ready (waited %llu ms)",
+		 (unsigned long long)(now_ms() - start));
 }
 
 /* ---- tpm ---- */
@@ -49,6 +90,7 @@ int boot_tpm(struct boot *b)
 {
 	int r = wait_tpm(b);
 
+	rng_wait(b);
 	if (r == -ETIMEDOUT) {
 		log_err("tpm", "no TPM: '%s' did not appear within %u s (tpm.timeout)",
 			TPM_DEVICE, b->cfg.tpm_timeout);
