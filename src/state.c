@@ -353,6 +353,8 @@ static int unlock(struct tpm *t, const struct state_req *req,
 				 req->dev, tok.keyslot);
 			return 0;
 		}
+		log_err(STAGE, "token %d of '%s' did not open it: %s", id, req->dev,
+			r == -EPERM ? "the PCRs are not as sealed" : strerror(-r));
 		if (!first)
 			diag_fill(t, &tok, r, diag);
 		first = first ? first : r;
