@@ -39,6 +39,7 @@ struct boot {
 	struct state_diag diag;
 	bool state_provisioned, state_open, state_mounted, barrier_done;
 	int rng_pid;			/* the entropy warm-up child, 0: none */
+	int fsmod_pid;			/* the state file system's module loader, 0: none */
 	char state_mount_path[320];	/* in the staged root */
 	uint64_t start_ms;
 	uint64_t start_cpu_ms[2];	/* user, system: PID 1 inherits the kernel's init time */

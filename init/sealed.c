@@ -86,9 +86,46 @@ static int wait_tpm(struct boot *b)
 	return devwait_all("", &req, 1, b->cfg.tpm_timeout);
 }
 
+/* The state volume's file system modules load in a child while the TPM
+ * works: the TPM's answers keep the CPU idle (and no secret is in memory
+ * yet to be copied into the child). mount_state reaps it. */
+static void fs_modules_start(struct boot *b)
+{
+	pid_t pid;
+
+	if (!strcmp(b->cfg.state_mount, "none"))
+		return;
+	pid = fork();
+	if (pid == 0)
+		_exit(boot_load_fs_modules("state", "ext4") < 0 ? 1 : 0);
+	if (pid > 0)
+		b->fsmod_pid = pid;
+}
+
+static int fs_modules_wait(struct boot *b)
+{
+	int status = 0;
+
+	if (b->fsmod_pid <= 0)
+		return boot_load_fs_modules("state", "ext4");
+	while (waitpid(b->fsmod_pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	b->fsmod_pid = 0;
+	if (status == 0)
+		return 0;
+	log_err("state", "cannot load the ext4 modules for the state volume (see above)");
+	return -ENOEXEC;
+}
+
 int boot_tpm(struct boot *b)
 {
-	int r = wait_tpm(b);
+	int r;
+
+	fs_modules_start(b);
+	r = wait_tpm(b);
 
 	rng_wait(b);
 	if (r == -ETIMEDOUT) {
@@ -138,7 +175,7 @@ static int mount_state(struct boot *b)
 			b->cfg.state_mount);
 		return r < 0 ? r : -ENOTDIR;
 	}
-	r = boot_load_fs_modules("state", "ext4");
+	r = fs_modules_wait(b);
 	if (r < 0)
 		return r;
 	snprintf(dev, sizeof(dev), "/dev/mapper/%s", b->cfg.state_name);

@@ -10,6 +10,7 @@
 #include "luks.h"
 #include "state.h"
 #include "tpm2token.h"
+#include "util.h"
 
 #define STAGE "state"
 
@@ -313,20 +314,23 @@ static int unseal_token(struct tpm *t, const struct tpm2token *tok,
 }
 
 static int open_token(struct tpm *t, const struct state_req *req,
-		      const struct tpm2token *tok)
+		      const struct tpm2token *tok, uint64_t ret_ms[2])
 {
 	char pass[TPM2TOKEN_PASSPHRASE_LEN + 1];
 	uint8_t secret[TPM_SECRET_SIZE];
+	uint64_t start = now_ms();
 	int r;
 
 	r = unseal_token(t, tok, secret);
 	if (r < 0)
 		return r;
+	ret_ms[0] = now_ms() - start;
 	r = tpm2token_passphrase(secret, pass);
 	explicit_bzero(secret, sizeof(secret));
 	if (r == 0)
 		r = luks_activate(req->dev, req->name, (int)tok->keyslot, pass);
 	explicit_bzero(pass, sizeof(pass));
+	ret_ms[1] = now_ms() - start - ret_ms[0];
 	return r;
 }
 
@@ -336,6 +340,7 @@ static int unlock(struct tpm *t, const struct state_req *req,
 		  struct state_diag *diag)
 {
 	static struct tpm2token tok;
+	uint64_t ms[2] = { 0, 0 };
 	int id = -1, first = 0, r;
 
 	for (;;) {
@@ -346,11 +351,12 @@ static int unlock(struct tpm *t, const struct state_req *req,
 			log_err(STAGE, "cannot unseal token %d of '%s': no TPM", id, req->dev);
 			r = -ENODEV;
 		} else {
-			r = open_token(t, req, &tok);
+			r = open_token(t, req, &tok, ms);
 		}
 		if (r == 0) {
-			log_info(STAGE, "unsealed token %d of '%s' (keyslot %u)", id,
-				 req->dev, tok.keyslot);
+			log_info(STAGE, "unsealed token %d of '%s' (keyslot %u): unseal %llu ms, activation %llu ms",
+				 id, req->dev, tok.keyslot, (unsigned long long)ms[0],
+				 (unsigned long long)ms[1]);
 			return 0;
 		}
 		log_err(STAGE, "token %d of '%s' did not open it: %s", id, req->dev,
