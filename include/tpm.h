@@ -1,6 +1,7 @@
 /* The TPM 2.0: one ESAPI context per boot, on the raw TPM device
- * (/dev/tpm0, device TCTI created directly: no tctildr, no dlopen, so the
- * static binary carries exactly one transport).
+ * (/dev/tpm0) through a transport of our own (write the command, read
+ * the response: see tpm.c), created directly: no tctildr, no dlopen, no
+ * probe command of tss2-tcti-device's.
  *
  * Not /dev/tpmrm0: in the initramfs sealroot is PID 1 and the only
  * process that uses the TPM. The kernel's own users (IMA's PCR extends,

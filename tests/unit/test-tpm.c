@@ -4,6 +4,7 @@
  * touched: no /dev/tpm*, no system state. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -424,6 +426,29 @@ static void test_no_device(void)
 	struct tpm t;
 
 	CHECK(tpm_open(&t, "/nonexistent/tpm0") == -ENODEV);
+}
+
+/* The device path sends nothing when it opens: no Startup (the kernel
+ * started the TPM when it probed it), no probe of a TCTI's own (tcti-
+ * device's GetRandom). An empty file in the state directory stands for
+ * the device: whatever tpm_open wrote, it would hold. */
+static void test_device_open_sends_nothing(void)
+{
+	char dev[PATH_MAX + 8];
+	struct stat st;
+	struct tpm t;
+	int fd;
+
+	snprintf(dev, sizeof(dev), "%s/tpm0", state_dir);
+	fd = open(dev, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(tpm_open(&t, dev) == 0);
+	CHECK(t.commands == 0);
+	CHECK(stat(dev, &st) == 0 && st.st_size == 0);
+	tpm_close(&t);
+	unlink(dev);
 }
 
 /* swtpm ran Startup itself: ours gets TPM_RC_INITIALIZE, which is fine;
@@ -968,6 +993,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	RUN(test_no_device);
+	RUN(test_device_open_sends_nothing);
 	RUN(test_startup_started);
 	RUN(test_pcr_read_extend);
 	RUN(test_random);
