@@ -17,8 +17,10 @@ SYSROOT = $(eval SYSROOT := $(shell deps/sysroot path))$(SYSROOT)
 CC = $(SYSROOT)/bin/cc
 HOSTCC ?= gcc
 PKG_CONFIG := PKG_CONFIG_LIBDIR=$(SYSROOT)/lib/pkgconfig pkg-config
-# tpm2-tss: ESYS over the device TCTI only (no tctildr, no dlopen).
-TPM_PKGS := tss2-esys tss2-mu tss2-rc tss2-tcti-device
+# tpm2-tss: ESYS over sealroot's own transport on /dev/tpm0 (src/tpm.c;
+# no tctildr, no dlopen). tss2-esys still brings tss2-tcti-device, for its
+# built-in default that sealroot never takes.
+TPM_PKGS := tss2-esys tss2-mu tss2-rc
 INIT_PKGS := blkid libcryptsetup devmapper libcrypto json-c $(TPM_PKGS)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
@@ -77,7 +79,7 @@ unit_cflags_boot := -Iinit -I/usr/include/blkid
 # Host libraries a test links (the host's, not the sysroot's).
 unit_libs_tpm2token := -ljson-c -lcrypto
 unit_libs_tpm := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc \
-	-ltss2-tcti-swtpm -ltss2-tcti-device -lcrypto
+	-ltss2-tcti-swtpm -lcrypto
 unit_libs_luks := -lcryptsetup -lblkid -ljson-c -lcrypto
 unit_libs_interop := $(unit_libs_tpm) -lcryptsetup -lblkid -ljson-c
 unit_libs_measure := $(unit_libs_tpm)

@@ -68,7 +68,7 @@ struct config {
 	char state_mount[256];		/* in the new root, or "none" */
 	enum state_recovery state_recovery;
 	char tpm_pcrs[96];		/* "7" or "7,14": PCRs of the seal policy */
-	unsigned tpm_timeout;		/* seconds to wait for /dev/tpmrm0 */
+	unsigned tpm_timeout;		/* seconds to wait for /dev/tpm0 */
 };
 
 /* Where a parse error was found, and what it was. */

@@ -2,7 +2,7 @@
  * scanning <root>/sys/class/block and probing each new one (devprobe.h);
  * one that fails to probe is probed again on every scan until the
  * deadline, since a slow disk can be read too early. Character devices
- * (the TPM's /dev/tpmrm0) are waited for by node path. A request that
+ * (the TPM's /dev/tpm0) are waited for by node path. A request that
  * two block devices match is refused, naming both: a duplicate root
  * partition must never be picked silently. A progress line is logged
  * every few seconds; on timeout, every device that was seen is listed

@@ -73,15 +73,14 @@ struct measure_barrier {
 	struct measure_pcrs after;
 };
 
-/* Read the PCRs in pcr_mask, extend the event into each, read them again
- * and check each holds SHA-256(before || event digest): the barrier is
- * in place and before are the values it followed. Fails closed: any
- * error means the barrier is not known to be in place (the caller stops
- * the boot). TPM failures are logged by tpm.c; besides its codes:
- *   -EINVAL  pcr_mask empty or beyond PCR 23
- *   -ESTALE  a PCR moved beside the barrier (another extend between the
- *            reads: never put IMA's PCR 10 in the mask); the barrier is
- *            extended, the values before it cannot be named */
+/* Read the PCRs in pcr_mask and extend the event into each: once the
+ * extends succeeded the barrier is in place, and before are the values it
+ * followed; after, each SHA-256(before || event digest), is computed,
+ * not read back (one PCR_Read a boot): nothing else extends a sealed PCR
+ * in the initramfs (IMA's PCR 10 is refused in the mask). Fails closed:
+ * any error means the barrier is not known to be in place (the caller
+ * stops the boot). TPM failures are logged by tpm.c; besides its codes:
+ *   -EINVAL  pcr_mask empty or beyond PCR 23 */
 int measure_barrier(struct tpm *t, uint32_t pcr_mask,
 		    struct measure_barrier *ret);
 

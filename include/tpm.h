@@ -1,6 +1,25 @@
-/* The TPM 2.0: one ESAPI context per boot, over the kernel's resource
- * manager (/dev/tpmrm0, device TCTI created directly: no tctildr, no
- * dlopen, so the static binary carries exactly one transport).
+/* The TPM 2.0: one ESAPI context per boot, on the raw TPM device
+ * (/dev/tpm0) through a transport of our own (write the command, read
+ * the response: see tpm.c), created directly: no tctildr, no dlopen, no
+ * probe command of tss2-tcti-device's.
+ *
+ * Not /dev/tpmrm0: in the initramfs sealroot is PID 1 and the only
+ * process that uses the TPM. The kernel's own users (IMA's PCR extends,
+ * the TPM hwrng) go through the chip lock, not through a device file,
+ * and touch none of our objects (a kernel with TCG_TPM2_HMAC, 6.10+,
+ * loads its null key and a session around each of its commands and
+ * flushes them: one slot of each beside ours, two objects and one
+ * session at most, within the 3 and 3 a PC Client TPM has at least). So
+ * the resource manager's context swaps (ContextSave, ContextLoad,
+ * FlushContext around each of our commands) would be pure overhead on
+ * the wire. Without it every transient object and session we create is
+ * ours to flush, on every path: this module records what it holds, and
+ * tpm_close flushes what is left. If sealroot dies with objects loaded,
+ * the kernel panics (PID 1 exited) and the machine reboots, which
+ * resets the TPM. /dev/tpm0 opens once at a time (a second open gets
+ * EBUSY). The kernel ran TPM2_Startup when it probed the chip
+ * (tpm2_auto_startup), before /dev/tpm0 existed: the device path sends
+ * none.
  *
  * This module knows TPM objects, PCRs and sessions, nothing of LUKS or
  * tokens. The sealed object and the primary key are those of systemd 252's
@@ -11,6 +30,7 @@
  * success. A failure is logged once here, decoded (callers do not log it
  * again), and mapped:
  *   -ENODEV       no TPM (device missing or not answering at open)
+ *   -EBUSY        the TPM device is open elsewhere (it opens once)
  *   -EPERM        policy or PCR mismatch: the PCRs are not what was sealed
  *   -ENOLCK       the TPM is in dictionary-attack lockout
  *   -EBADMSG      a blob that is damaged or was not sealed under this parent
@@ -31,7 +51,7 @@
 
 #include <tss2/tss2_esys.h>
 
-#define TPM_DEVICE "/dev/tpmrm0"
+#define TPM_DEVICE "/dev/tpm0"
 
 /* Where sealroot persists its primary (owner hierarchy, TCG's range for
  * storage primary keys 0x81000000-0x8100ffff). Not 0x81000001: systemd 254+
@@ -43,6 +63,9 @@
 #define TPM_DIGEST_SIZE 32	/* SHA-256: the only PCR bank and name hash used */
 #define TPM_SECRET_SIZE 32	/* the sealed secret, as systemd 252 seals it */
 #define TPM_UNSEAL_TRIES 30	/* TPM_RC_PCR_CHANGED retries, as systemd 252.3+ */
+/* Transient objects and sessions one context may hold at once: more than
+ * a TPM loads (PC Client TPMs: 3 objects, 3 sessions, typically). */
+#define TPM_HELD_MAX 16
 
 /* The TPM's name of an object: nameAlg (2 bytes) then the digest of its
  * public area. What the caller records at provisioning. */
@@ -82,6 +105,10 @@ struct tpm {
 	TSS2_TCTI_CONTEXT_COMMON_V2 counter;
 	TSS2_TCTI_CONTEXT *tcti;
 	uint32_t last_cc;
+	/* The transient objects and sessions this context created and has
+	 * not flushed: tpm_close flushes them (no resource manager will). */
+	ESYS_TR held[TPM_HELD_MAX];
+	unsigned n_held;
 	bool tcti_owned;
 	bool quieted;		/* we set TSS2_LOG */
 	ESYS_CONTEXT *esys;
@@ -93,11 +120,14 @@ const char *tpm_cc_name(uint32_t cc);
  * buf (cut at size); returns the length it wanted. */
 size_t tpm_format_counts(const struct tpm *t, char *buf, size_t size);
 
-/* Open the TPM at dev (TPM_DEVICE) and start it up. */
+/* Open the TPM at dev (TPM_DEVICE), started up by the kernel already. */
 int tpm_open(struct tpm *t, const char *dev);
-/* The same on a TCTI the caller made (tests: swtpm); the caller keeps
+/* The same on a TCTI the caller made (tests: swtpm), with a
+ * TPM2_Startup(CLEAR) first (TPM_RC_INITIALIZE, started already, is
+ * fine): no kernel stands in front of a raw simulator. The caller keeps
  * ownership of tcti and finalizes it after tpm_close. */
 int tpm_open_tcti(struct tpm *t, TSS2_TCTI_CONTEXT *tcti);
+/* Flush every transient object and session still held, then close. */
 void tpm_close(struct tpm *t);
 
 /* Release an ESYS handle: a transient object or session is flushed from
@@ -137,9 +167,11 @@ int tpm_seal(struct tpm *t, ESYS_TR parent, uint32_t pcr_mask,
 	     uint8_t ret_policy_digest[TPM_DIGEST_SIZE],
 	     uint8_t ret_secret[TPM_SECRET_SIZE]);
 /* Unseal blob under parent if the PCRs in pcr_mask still hold the sealed
- * values: the policy digest is compared with expected_policy_digest before
- * the TPM is asked (-EPERM). The session is salted with parent and
- * encrypts the response: the secret never crosses the bus in the clear. */
+ * values. The blob's authPolicy must be expected_policy_digest (the
+ * token's policy hash), checked before any command (-EBADMSG); the TPM
+ * then enforces it: a policy failure of Unseal is -EPERM. The session is
+ * salted with parent and encrypts the response: the secret never crosses
+ * the bus in the clear. */
 int tpm_unseal(struct tpm *t, ESYS_TR parent, const struct tpm_blob *blob,
 	       uint32_t pcr_mask,
 	       const uint8_t expected_policy_digest[TPM_DIGEST_SIZE],

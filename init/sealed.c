@@ -77,6 +77,9 @@ static void barrier_on_failure(struct boot *b)
 		(void)boot_barrier(b);
 }
 
+/* The raw TPM device (TPM_DEVICE, see tpm.h): the kernel creates it once
+ * it has probed the chip and started it up, so its node is the sign the
+ * TPM is ready. */
 static int wait_tpm(struct boot *b)
 {
 	struct devwait_req req = { .what = "TPM", .kind = DEVWAIT_CHAR };

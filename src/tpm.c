@@ -4,14 +4,16 @@
  * (one salted policy session that also encrypts, a persistent primary
  * checked by name) to keep a normal unseal within a handful of commands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_sys.h>
-#include <tss2/tss2_tcti_device.h>
+#include <tss2/tss2_tcti.h>
 
 #include "log.h"
 #include "tpm.h"
@@ -212,6 +214,7 @@ static const struct {
 	{ TPM2_CC_StartAuthSession, "StartAuthSession" },
 	{ TPM2_CC_PolicyPCR, "PolicyPCR" },
 	{ TPM2_CC_PolicyGetDigest, "PolicyGetDigest" },
+	{ TPM2_CC_PolicyRestart, "PolicyRestart" },
 	{ TPM2_CC_Create, "Create" },
 	{ TPM2_CC_Load, "Load" },
 	{ TPM2_CC_Unseal, "Unseal" },
@@ -250,8 +253,10 @@ size_t tpm_format_counts(const struct tpm *t, char *buf, size_t size)
 
 /* ---- context ---- */
 
-/* Startup(CLEAR): the kernel has normally done it already, which the TPM
- * answers with TPM_RC_INITIALIZE, and that is fine. */
+/* Startup(CLEAR), for a TPM no kernel started (a raw simulator in the
+ * tests): one started already answers TPM_RC_INITIALIZE, which is fine.
+ * Not on the device: the kernel started the TPM when it probed the chip
+ * (tpm2_auto_startup), before the device node existed. */
 static int startup(struct tpm *t)
 {
 	TSS2_RC rc = Esys_Startup(t->esys, TPM2_SU_CLEAR);
@@ -276,10 +281,10 @@ static void unquiet_tss2(bool quieted)
 		unsetenv("TSS2_LOG");
 }
 
-int tpm_open_tcti(struct tpm *t, TSS2_TCTI_CONTEXT *tcti)
+/* The ESYS context on tcti, through the counter; no command sent. */
+static int esys_open(struct tpm *t, TSS2_TCTI_CONTEXT *tcti)
 {
 	TSS2_RC rc;
-	int r;
 
 	*t = (struct tpm){ .quieted = quiet_tss2() };
 	counter_init(t, tcti);
@@ -288,38 +293,113 @@ int tpm_open_tcti(struct tpm *t, TSS2_TCTI_CONTEXT *tcti)
 		tpm_close(t);
 		return fail_rc("initialize", "ESYS context", rc);
 	}
-	r = startup(t);
-	if (r < 0) {
-		tpm_close(t);
-		return r;
-	}
 	return 0;
 }
 
-/* The device TCTI, on the heap: its size is the library's business. */
+int tpm_open_tcti(struct tpm *t, TSS2_TCTI_CONTEXT *tcti)
+{
+	int r = esys_open(t, tcti);
+
+	if (r == 0)
+		r = startup(t);
+	if (r < 0)
+		tpm_close(t);
+	return r;
+}
+
+/* ---- the device's transport ----
+ *
+ * Our own, not tss2-tcti-device: that one's Init sends a command of its
+ * own (a GetRandom of 8 bytes, to learn whether the kernel takes partial
+ * reads), one more on the wire every boot, unseen by the counter. The
+ * kernel's interface is simple: the whole command in one write(2), which
+ * on a blocking descriptor returns once the TPM answered (the driver's
+ * timeouts apply), then the whole response in one read(2) of up to
+ * TPM_BUFSIZE, which every kernel with the TPM 2.0 driver takes. PID 1
+ * has no signal handlers, so nothing interrupts the two. O_CLOEXEC: the
+ * programs sealroot runs (mke2fs) do not inherit the TPM. */
+
+#define DEVICE_TCTI_MAGIC 0x5ea1de0cu
+#define DEVICE_BUFSIZE 4096	/* the kernel's TPM_BUFSIZE */
+
+struct device_tcti {
+	TSS2_TCTI_CONTEXT_COMMON_V1 common;
+	int fd;
+};
+
+static int device_fd(TSS2_TCTI_CONTEXT *ctx)
+{
+	return ((struct device_tcti *)ctx)->fd;
+}
+
+static TSS2_RC device_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size,
+			       const uint8_t *cmd)
+{
+	ssize_t n = write(device_fd(ctx), cmd, size);
+
+	return n == (ssize_t)size ? TSS2_RC_SUCCESS : TSS2_TCTI_RC_IO_ERROR;
+}
+
+/* Asked for the size first (resp NULL), it says DEVICE_BUFSIZE: the
+ * response comes whole or not at all. */
+static TSS2_RC device_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size,
+			      uint8_t *resp, int32_t timeout)
+{
+	ssize_t n;
+
+	(void)timeout;	/* the write returned with the answer */
+	if (!resp) {
+		*size = DEVICE_BUFSIZE;
+		return TSS2_RC_SUCCESS;
+	}
+	n = read(device_fd(ctx), resp, *size);
+	if (n < 0)
+		return TSS2_TCTI_RC_IO_ERROR;
+	if (n < 10 || be32(resp + 2) != (uint32_t)n)
+		return TSS2_TCTI_RC_MALFORMED_RESPONSE;
+	*size = (size_t)n;
+	return TSS2_RC_SUCCESS;
+}
+
+static void device_finalize(TSS2_TCTI_CONTEXT *ctx)
+{
+	close(device_fd(ctx));
+}
+
+static int device_open_fail(const char *dev, int e)
+{
+	/* /dev/tpm0 opens once at a time (no resource manager) */
+	if (e == EBUSY)
+		return fail_msg("open", dev, "busy: another process has the "
+				"TPM device open (it opens once)", -EBUSY);
+	return fail_msg("open", dev, strerror(e), -ENODEV);
+}
+
 static int device_tcti(const char *dev, TSS2_TCTI_CONTEXT **ret)
 {
-	TSS2_TCTI_CONTEXT *tcti;
-	size_t size = 0;
-	TSS2_RC rc;
+	struct device_tcti *d = calloc(1, sizeof(*d));
+	int fd;
 
-	rc = Tss2_Tcti_Device_Init(NULL, &size, dev);
-	if (rc != TSS2_RC_SUCCESS)
-		return fail("open", dev, rc, -ENODEV);
-	tcti = calloc(1, size);
-	if (!tcti)
+	if (!d)
 		return -ENOMEM;
-	errno = 0;
-	rc = Tss2_Tcti_Device_Init(tcti, &size, dev);
-	if (rc != TSS2_RC_SUCCESS) {
+	fd = open(dev, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
 		int e = errno;
 
-		free(tcti);
-		/* the TCTI's code says only "IO failure": open(2) said why */
-		return fail_msg("open", dev, e ? strerror(e) :
-				Tss2_RC_Decode(rc), -ENODEV);
+		free(d);
+		return device_open_fail(dev, e);
 	}
-	*ret = tcti;
+	*d = (struct device_tcti){
+		.common = {
+			.magic = DEVICE_TCTI_MAGIC,
+			.version = 1,
+			.transmit = device_transmit,
+			.receive = device_receive,
+			.finalize = device_finalize,
+		},
+		.fd = fd,
+	};
+	*ret = (TSS2_TCTI_CONTEXT *)d;
 	return 0;
 }
 
@@ -332,7 +412,7 @@ int tpm_open(struct tpm *t, const char *dev)
 	r = device_tcti(dev, &tcti);
 	if (r < 0)
 		goto out_unquiet;
-	r = tpm_open_tcti(t, tcti);
+	r = esys_open(t, tcti);
 	if (r < 0) {
 		Tss2_Tcti_Finalize(tcti);
 		free(tcti);
@@ -346,8 +426,51 @@ out_unquiet:
 	return r;
 }
 
+/* ---- what this context holds on the TPM ----
+ *
+ * On /dev/tpm0 no resource manager flushes what a process leaves loaded:
+ * each transient object and session created here is held until it is
+ * flushed (tpm_handle_release) or the TPM ends it (a session without
+ * continueSession whose command succeeded), and tpm_close flushes what a
+ * path left. ESYS keeps its own record of each, but not one we can walk. */
+
+static void unhold(struct tpm *t, ESYS_TR h)
+{
+	for (unsigned i = 0; i < t->n_held; i++) {
+		if (t->held[i] == h) {
+			t->held[i] = t->held[--t->n_held];
+			return;
+		}
+	}
+}
+
+/* Record h, just created; with no room left it is flushed at once. */
+static int hold(struct tpm *t, ESYS_TR *h)
+{
+	if (t->n_held < TPM_HELD_MAX) {
+		t->held[t->n_held++] = *h;
+		return 0;
+	}
+	(void)Esys_FlushContext(t->esys, *h);
+	*h = ESYS_TR_NONE;
+	return fail_msg("hold", "TPM object", "more than TPM_HELD_MAX at once",
+			-ENOBUFS);
+}
+
+/* A session the TPM ended itself: ESYS still has its record (it does not
+ * look at continueSession), the TPM has nothing left to flush. */
+static void session_ended(struct tpm *t, ESYS_TR *s)
+{
+	unhold(t, *s);
+	(void)Esys_TR_Close(t->esys, s);
+	*s = ESYS_TR_NONE;
+}
+
 void tpm_close(struct tpm *t)
 {
+	while (t->esys && t->n_held > 0)
+		(void)Esys_FlushContext(t->esys, t->held[--t->n_held]);
+	t->n_held = 0;
 	if (t->esys)
 		Esys_Finalize(&t->esys);
 	if (t->tcti_owned) {
@@ -374,11 +497,14 @@ void tpm_handle_release(struct tpm *t, ESYS_TR *h)
 
 	if (*h == ESYS_TR_NONE)
 		return;
-	if (Esys_TR_GetTpmHandle(t->esys, *h, &tpm_handle) == TSS2_RC_SUCCESS &&
-	    handle_is_flushable(tpm_handle))
-		(void)Esys_FlushContext(t->esys, *h);
-	else
+	if (Esys_TR_GetTpmHandle(t->esys, *h, &tpm_handle) != TSS2_RC_SUCCESS ||
+	    !handle_is_flushable(tpm_handle)) {
+		unhold(t, *h);
 		(void)Esys_TR_Close(t->esys, h);
+	} else if (Esys_FlushContext(t->esys, *h) == TSS2_RC_SUCCESS) {
+		unhold(t, *h);
+	}
+	/* a flush that failed stays held: tpm_close tries it again */
 	*h = ESYS_TR_NONE;
 }
 
@@ -579,6 +705,9 @@ int tpm_primary_create(struct tpm *t, ESYS_TR *ret_handle,
 				NULL, NULL, NULL, NULL);
 	if (rc != TSS2_RC_SUCCESS)
 		return fail_rc("create", "primary key", rc);
+	r = hold(t, &h);
+	if (r < 0)
+		return r;
 	r = object_name(t, h, &name);
 	if (r < 0) {
 		tpm_handle_release(t, &h);
@@ -671,6 +800,7 @@ static int session_start(struct tpm *t, ESYS_TR salt_key, TPM2_SE type,
 {
 	ESYS_TR s = ESYS_TR_NONE;
 	TSS2_RC rc;
+	int r;
 
 	rc = Esys_StartAuthSession(t->esys, salt_key, ESYS_TR_NONE,
 				   ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -678,6 +808,9 @@ static int session_start(struct tpm *t, ESYS_TR salt_key, TPM2_SE type,
 				   TPM2_ALG_SHA256, &s);
 	if (rc != TSS2_RC_SUCCESS)
 		return fail_rc("start", "session", rc);
+	r = hold(t, &s);
+	if (r < 0)
+		return r;
 	rc = Esys_TRSess_SetAttributes(t->esys, s, attrs, 0xff);
 	if (rc != TSS2_RC_SUCCESS) {
 		tpm_handle_release(t, &s);
@@ -697,20 +830,28 @@ static int session_attrs(struct tpm *t, ESYS_TR s, TPMA_SESSION attrs)
 }
 
 /* PolicyPCR over the current SHA-256 values of mask (empty pcrDigest: the
- * TPM uses what the PCRs hold now), then the session's policy digest. */
-static int policy_pcr(struct tpm *t, ESYS_TR session, uint32_t mask,
-		      uint8_t ret_digest[TPM_DIGEST_SIZE])
+ * TPM uses what the PCRs hold now). -EAGAIN: a PCR changed meanwhile. */
+static int policy_pcr(struct tpm *t, ESYS_TR session, uint32_t mask)
 {
 	TPML_PCR_SELECTION sel;
-	TPM2B_DIGEST *digest = NULL;
 	TSS2_RC rc;
 
 	pcr_selection(mask, &sel);
 	rc = Esys_PolicyPCR(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
 			    ESYS_TR_NONE, NULL, &sel);
+	if (rc_is_tpm(rc) && rc_base(rc) == TPM2_RC_PCR_CHANGED)
+		return -EAGAIN;
 	if (rc != TSS2_RC_SUCCESS)
-		return rc == TPM2_RC_PCR_CHANGED ? -EAGAIN :
-			fail_rc("add PCR policy to", "session", rc);
+		return fail_rc("add PCR policy to", "session", rc);
+	return 0;
+}
+
+static int policy_get_digest(struct tpm *t, ESYS_TR session,
+			     uint8_t ret_digest[TPM_DIGEST_SIZE])
+{
+	TPM2B_DIGEST *digest = NULL;
+	TSS2_RC rc;
+
 	rc = Esys_PolicyGetDigest(t->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
 				  ESYS_TR_NONE, &digest);
 	if (rc != TSS2_RC_SUCCESS)
@@ -725,8 +866,9 @@ static int policy_pcr(struct tpm *t, ESYS_TR session, uint32_t mask,
 	return 0;
 }
 
-/* The digest a sealed object's authPolicy must hold. A policy session,
- * not a trial one, as systemd 252 does: some TPMs get trial mode wrong. */
+/* The digest a sealed object's authPolicy must hold (at provisioning
+ * only). A policy session, not a trial one, as systemd 252 does: some
+ * TPMs get trial mode wrong. */
 static int policy_digest_now(struct tpm *t, uint32_t mask,
 			     uint8_t ret_digest[TPM_DIGEST_SIZE])
 {
@@ -736,7 +878,9 @@ static int policy_digest_now(struct tpm *t, uint32_t mask,
 	r = session_start(t, ESYS_TR_NONE, TPM2_SE_POLICY, 0, &s);
 	if (r < 0)
 		return r;
-	r = policy_pcr(t, s, mask, ret_digest);
+	r = policy_pcr(t, s, mask);
+	if (r == 0)
+		r = policy_get_digest(t, s, ret_digest);
 	tpm_handle_release(t, &s);
 	if (r == -EAGAIN)
 		return fail_msg("compute", "PCR policy", "PCRs changed", -EIO);
@@ -911,7 +1055,7 @@ static int load_sealed(struct tpm *t, ESYS_TR parent,
 	rc = Esys_Load(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE,
 		       ESYS_TR_NONE, &priv, &pub, ret);
 	if (rc == TSS2_RC_SUCCESS)
-		return 0;
+		return hold(t, ret);
 	r = rc_errno(rc);
 	if (r == -EIO && rc_is_tpm(rc) && (rc & TPM2_RC_FMT1) &&
 	    (rc & TPM2_RC_P))
@@ -919,29 +1063,49 @@ static int load_sealed(struct tpm *t, ESYS_TR parent,
 	return fail("load", "sealed object", rc, r);
 }
 
-/* One attempt: PolicyPCR, compare the digest, Unseal. -EAGAIN when a PCR
- * changed while the session was open (IMA extends PCR 10 at any time). */
-static int unseal_once(struct tpm *t, ESYS_TR object, ESYS_TR session,
-		       uint32_t mask, const uint8_t policy[TPM_DIGEST_SIZE],
-		       uint8_t ret_secret[TPM_SECRET_SIZE])
+/* TPM_RC_POLICY_FAIL on the session of a command (format 1, its S bit
+ * set and the session's number in bits 8-10: 0x99d for the first): the
+ * session's policy digest is not the object's authPolicy. */
+static bool rc_is_session_policy_fail(TSS2_RC rc)
 {
-	uint8_t digest[TPM_DIGEST_SIZE];
+	return rc_is_tpm(rc) && (rc & TPM2_RC_FMT1) && (rc & TPM2_RC_S) &&
+	       rc_base(rc) == TPM2_RC_POLICY_FAIL;
+}
+
+/* One attempt: PolicyPCR, then Unseal. No PolicyGetDigest to compare
+ * first: the TPM compares the session's digest with the object's
+ * authPolicy itself, and the blob's authPolicy was checked against the
+ * token's policy hash before Load. PCRs other than sealed give
+ * TPM_RC_POLICY_FAIL, which costs nothing against dictionary-attack
+ * protection: TPM 2.0 Part 1 (DA protection) counts authorization
+ * failures of an authValue (a password, an HMAC, or a policy with
+ * PolicyAuthValue or PolicyPassword) on an object without noDA; a policy
+ * that is not satisfied is no authValue failure (in the reference code
+ * only the password and HMAC checks call IncrementLockout), and ours has
+ * only PolicyPCR; test-tpm reads the counter around a refused unseal.
+ * -EAGAIN when a PCR changed while the session was open (IMA extends
+ * PCR 10 at any time). An Unseal that succeeded ended the session
+ * (*session becomes ESYS_TR_NONE); one that failed left it loaded. */
+static int unseal_once(struct tpm *t, ESYS_TR object, ESYS_TR *session,
+		       uint32_t mask, uint8_t ret_secret[TPM_SECRET_SIZE])
+{
 	TPM2B_SENSITIVE_DATA *out = NULL;
 	TSS2_RC rc;
 	int r;
 
-	r = policy_pcr(t, session, mask, digest);
+	r = policy_pcr(t, *session, mask);
 	if (r < 0)
 		return r;
-	if (memcmp(digest, policy, TPM_DIGEST_SIZE) != 0)
+	rc = Esys_Unseal(t->esys, object, *session, ESYS_TR_NONE, ESYS_TR_NONE,
+			 &out);
+	if (rc_is_tpm(rc) && rc_base(rc) == TPM2_RC_PCR_CHANGED)
+		return -EAGAIN;
+	if (rc_is_session_policy_fail(rc))
 		return fail_msg("unseal", "sealed object", "the PCRs do not "
 				"hold the values it was sealed to", -EPERM);
-	rc = Esys_Unseal(t->esys, object, session, ESYS_TR_NONE, ESYS_TR_NONE,
-			 &out);
-	if (rc == TPM2_RC_PCR_CHANGED)
-		return -EAGAIN;
 	if (rc != TSS2_RC_SUCCESS)
 		return fail_rc("unseal", "sealed object", rc);
+	session_ended(t, session);
 	wipe_response(t);
 	r = out->size == TPM_SECRET_SIZE ? 0 : -EBADMSG;
 	if (r == 0)
@@ -956,18 +1120,17 @@ static int unseal_once(struct tpm *t, ESYS_TR object, ESYS_TR session,
 
 /* Retry while PCRs change under the session, a bounded number of times.
  * PolicyRestart clears the session's policy but keeps it and its salt. */
-static int unseal_retry(struct tpm *t, ESYS_TR object, ESYS_TR session,
-			uint32_t mask, const uint8_t policy[TPM_DIGEST_SIZE],
-			uint8_t ret_secret[TPM_SECRET_SIZE])
+static int unseal_retry(struct tpm *t, ESYS_TR object, ESYS_TR *session,
+			uint32_t mask, uint8_t ret_secret[TPM_SECRET_SIZE])
 {
 	TSS2_RC rc;
 	int r;
 
 	for (unsigned i = 0; i < TPM_UNSEAL_TRIES; i++) {
-		r = unseal_once(t, object, session, mask, policy, ret_secret);
+		r = unseal_once(t, object, session, mask, ret_secret);
 		if (r != -EAGAIN)
 			return r;
-		rc = Esys_PolicyRestart(t->esys, session, ESYS_TR_NONE,
+		rc = Esys_PolicyRestart(t->esys, *session, ESYS_TR_NONE,
 					ESYS_TR_NONE, ESYS_TR_NONE);
 		if (rc != TSS2_RC_SUCCESS)
 			return fail_rc("restart", "policy session", rc);
@@ -990,15 +1153,14 @@ int tpm_unseal(struct tpm *t, ESYS_TR parent, const struct tpm_blob *blob,
 	r = load_sealed(t, parent, blob, expected_policy_digest, &object);
 	if (r < 0)
 		return r;
-	/* Not continueSession: a successful Unseal ends the session. */
+	/* Not continueSession: a successful Unseal ends the session; after
+	 * a failed one it is still loaded, and flushed here. */
 	r = session_start(t, parent, TPM2_SE_POLICY, TPMA_SESSION_ENCRYPT, &s);
 	if (r < 0)
 		goto out_flush;
-	r = unseal_retry(t, object, s, pcr_mask, expected_policy_digest,
-			 secret);
-	if (r < 0)
-		tpm_handle_release(t, &s);
-	else
+	r = unseal_retry(t, object, &s, pcr_mask, secret);
+	tpm_handle_release(t, &s);
+	if (r == 0)
 		memcpy(ret_secret, secret, TPM_SECRET_SIZE);
 	explicit_bzero(secret, sizeof(secret));
 out_flush:

@@ -223,18 +223,18 @@ static void test_char_device(void)
 	int fd;
 
 	reset();
-	req(&q, "TPM", "/dev/tpmrm0");
+	req(&q, "TPM", "/dev/tpm0");
 	q.kind = DEVWAIT_CHAR;
-	snprintf(p, sizeof(p), "%s/dev/tpmrm0", dir);
+	snprintf(p, sizeof(p), "%s/dev/tpm0", dir);
 	fd = open(p, O_CREAT | O_WRONLY, 0644);
 	if (fd >= 0)
 		close(fd);
 	CHECK(devwait_all(dir, &q, 1, 1) == -ETIMEDOUT && !q.found);
-	CHECK(logged("cannot find TPM 'path=/dev/tpmrm0'"));
+	CHECK(logged("cannot find TPM 'path=/dev/tpm0'"));
 	unlink(p);
 	CHECK(symlink("/dev/null", p) == 0);
 	CHECK(devwait_all(dir, &q, 1, 1) == 0);
-	CHECK(q.found && !strcmp(q.path, "/dev/tpmrm0"));
+	CHECK(q.found && !strcmp(q.path, "/dev/tpm0"));
 }
 
 int main(int argc, char **argv)

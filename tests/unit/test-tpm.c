@@ -4,6 +4,7 @@
  * touched: no /dev/tpm*, no system state. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -318,11 +320,13 @@ static const char *cc_name(uint32_t cc)
 	case TPM2_CC_StartAuthSession: return "StartAuthSession";
 	case TPM2_CC_PolicyPCR: return "PolicyPCR";
 	case TPM2_CC_PolicyGetDigest: return "PolicyGetDigest";
+	case TPM2_CC_GetCapability: return "GetCapability";
 	case TPM2_CC_PolicyRestart: return "PolicyRestart";
 	case TPM2_CC_Unseal: return "Unseal";
 	case TPM2_CC_FlushContext: return "FlushContext";
 	case TPM2_CC_PCR_Extend: return "PCR_Extend";
 	case TPM2_CC_CreatePrimary: return "CreatePrimary";
+	case TPM2_CC_PCR_Read: return "PCR_Read";
 	default: return "?";
 	}
 }
@@ -340,6 +344,66 @@ static void reset_counts(struct tpm *t)
 {
 	t->commands = 0;
 	memset(t->by_cc, 0, sizeof(t->by_cc));
+}
+
+static unsigned count_of(const struct tpm *t, uint32_t cc)
+{
+	for (unsigned i = 0; i < TPM_CC_SLOTS && t->by_cc[i].n; i++)
+		if (t->by_cc[i].cc == cc)
+			return t->by_cc[i].n;
+	return 0;
+}
+
+/* Handles of one type the TPM holds (GetCapability TPM_CAP_HANDLES), or
+ * -1. Sent on t: check its counts first. */
+static int tpm_handles(struct tpm *t, uint32_t first)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	int n = -1;
+
+	if (Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+			       ESYS_TR_NONE, TPM2_CAP_HANDLES, first,
+			       TPM2_MAX_CAP_HANDLES, &more, &cap) == 0 &&
+	    !more)
+		n = (int)cap->data.handles.count;
+	Esys_Free(cap);
+	return n;
+}
+
+/* On the raw device no resource manager flushes what a process leaves
+ * loaded: after each operation the TPM holds no transient object, no
+ * loaded session and no saved one (swtpm here has none either), and the
+ * module holds none it would flush at tpm_close. */
+static bool tpm_holds_nothing(struct tpm *t)
+{
+	/* TPM2_TRANSIENT_FIRST & co. shift a signed int into the sign bit:
+	 * the handle ranges' first values, spelled out */
+	int objects = tpm_handles(t, 0x80000000u);
+	int loaded = tpm_handles(t, 0x02000000u);	/* HMAC or policy */
+	int saved = tpm_handles(t, 0x03000000u);
+
+	if (objects != 0 || loaded != 0 || saved != 0 || t->n_held != 0)
+		printf("  the TPM holds %d objects, %d loaded and %d saved "
+		       "sessions; the module %u handles\n", objects, loaded,
+		       saved, t->n_held);
+	return objects == 0 && loaded == 0 && saved == 0 && t->n_held == 0;
+}
+
+/* The TPM's dictionary-attack failure count (TPM_PT_LOCKOUT_COUNTER). */
+static int da_failed_tries(struct tpm *t)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	int n = -1;
+
+	if (Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+			       ESYS_TR_NONE, TPM2_CAP_TPM_PROPERTIES,
+			       TPM2_PT_LOCKOUT_COUNTER, 1, &more, &cap) == 0 &&
+	    cap->data.tpmProperties.count == 1)
+		n = (int)cap->data.tpmProperties.tpmProperty[0].value;
+	Esys_Free(cap);
+	return n;
 }
 
 /* Seal to PCR 7 under a transient primary; the outputs were poisoned. */
@@ -361,7 +425,30 @@ static void test_no_device(void)
 {
 	struct tpm t;
 
-	CHECK(tpm_open(&t, "/nonexistent/tpmrm0") == -ENODEV);
+	CHECK(tpm_open(&t, "/nonexistent/tpm0") == -ENODEV);
+}
+
+/* The device path sends nothing when it opens: no Startup (the kernel
+ * started the TPM when it probed it), no probe of a TCTI's own (tcti-
+ * device's GetRandom). An empty file in the state directory stands for
+ * the device: whatever tpm_open wrote, it would hold. */
+static void test_device_open_sends_nothing(void)
+{
+	char dev[PATH_MAX + 8];
+	struct stat st;
+	struct tpm t;
+	int fd;
+
+	snprintf(dev, sizeof(dev), "%s/tpm0", state_dir);
+	fd = open(dev, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(tpm_open(&t, dev) == 0);
+	CHECK(t.commands == 0);
+	CHECK(stat(dev, &st) == 0 && st.st_size == 0);
+	tpm_close(&t);
+	unlink(dev);
 }
 
 /* swtpm ran Startup itself: ours gets TPM_RC_INITIALIZE, which is fine;
@@ -472,7 +559,10 @@ static void test_seal_unseal(void)
 	tpm_close(&t);
 }
 
-/* After PCR 7 moves, the policy no longer matches: -EPERM, no output. */
+/* After PCR 7 moves, the policy no longer matches: the TPM refuses the
+ * Unseal (TPM_RC_POLICY_FAIL on the session), -EPERM, no output; no
+ * PolicyGetDigest is sent; the sealed object is DA-protected (no noDA,
+ * as systemd 252 seals) and the TPM's failure count does not move. */
 static void test_pcr_changed_refused(void)
 {
 	uint8_t out[TPM_SECRET_SIZE];
@@ -480,16 +570,25 @@ static void test_pcr_changed_refused(void)
 	struct sealed s;
 	ESYS_TR primary;
 	struct tpm t;
+	int da;
 
 	open_tpm(&t);
 	CHECK(tpm_primary_create(&t, &primary, &name) == 0);
 	CHECK(seal(&t, primary, &s) == 0);
 	extend_pcr(&t, PCR_SEAL, 0x07);
+	da = da_failed_tries(&t);
+	CHECK(da >= 0);
+	reset_counts(&t);
 	memset(out, POISON, sizeof(out));
 	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) ==
 	      -EPERM);
 	CHECK(all_poison(out, sizeof(out)));
+	print_counts("unseal refused", &t);
+	CHECK(count_of(&t, TPM2_CC_Unseal) == 1);
+	CHECK(count_of(&t, TPM2_CC_PolicyGetDigest) == 0);
+	CHECK(da_failed_tries(&t) == da);
 	tpm_handle_release(&t, &primary);
+	CHECK(tpm_holds_nothing(&t));
 	tpm_close(&t);
 }
 
@@ -603,8 +702,18 @@ static void test_persistent(void)
 	      0);
 	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
 	print_counts("normal unseal, persistent primary (after Startup)", &t);
-	CHECK(t.commands <= 7);
+	/* ReadPublic, Load, StartAuthSession, PolicyPCR, Unseal and the
+	 * sealed object's FlushContext (the session ends with the Unseal);
+	 * with the barrier's PCR_Read and PCR_Extend, 8 a boot */
+	CHECK(t.commands == 6);
+	CHECK(count_of(&t, TPM2_CC_ReadPublic) == 1 &&
+	      count_of(&t, TPM2_CC_Load) == 1 &&
+	      count_of(&t, TPM2_CC_StartAuthSession) == 1 &&
+	      count_of(&t, TPM2_CC_PolicyPCR) == 1 &&
+	      count_of(&t, TPM2_CC_Unseal) == 1 &&
+	      count_of(&t, TPM2_CC_FlushContext) == 1);
 	tpm_handle_release(&t, &persistent);
+	CHECK(tpm_holds_nothing(&t));
 	tpm_close(&t);
 }
 
@@ -777,8 +886,65 @@ static void test_pcr_changed_retry(void)
 	CHECK(memcmp(out, s.secret, sizeof(out)) == 0);
 	CHECK(left == 0);
 	print_counts("unseal with PCR 10 extended twice under it", &t);
+	CHECK(count_of(&t, TPM2_CC_Unseal) == 3 &&
+	      count_of(&t, TPM2_CC_PolicyRestart) == 2);
 	t.before_command = NULL;
 	tpm_handle_release(&t, &primary);
+	CHECK(tpm_holds_nothing(&t));
+	tpm_close(&t);
+}
+
+/* Every path leaves the TPM as it found it (no resource manager cleans
+ * up on the raw device): seal and unseal under the persistent primary,
+ * a refused unseal (wrong PCRs), a PCR_CHANGED retry, a damaged blob;
+ * and what a caller forgot to release, tpm_close flushes. */
+static void test_nothing_left(void)
+{
+	uint8_t out[TPM_SECRET_SIZE];
+	struct tpm_name name;
+	struct sealed s;
+	struct tpm_blob bad;
+	ESYS_TR primary, transient, another;
+	unsigned left = 1;
+	struct tpm t;
+
+	open_tpm(&t);
+	CHECK(tpm_holds_nothing(&t));
+	CHECK(tpm_primary_create(&t, &transient, &name) == 0);
+	tpm_handle_release(&t, &transient);
+	CHECK(tpm_primary_open_persistent(&t, TPM_PRIMARY_HANDLE, &name,
+					  &primary) == 0);
+	CHECK(seal(&t, primary, &s) == 0);
+	CHECK(tpm_holds_nothing(&t));
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) == 0);
+	CHECK(tpm_holds_nothing(&t));
+
+	t.before_command = inject_extend;
+	t.userdata = &left;
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) == 0);
+	CHECK(left == 0);
+	t.before_command = NULL;
+	CHECK(tpm_holds_nothing(&t));
+
+	bad = s.blob;
+	bad.bytes[10] ^= 0x01;
+	CHECK(tpm_unseal(&t, primary, &bad, MASK_SEAL, s.policy, out) ==
+	      -EBADMSG);
+	CHECK(tpm_holds_nothing(&t));
+
+	extend_pcr(&t, PCR_SEAL, 0x17);
+	CHECK(tpm_unseal(&t, primary, &s.blob, MASK_SEAL, s.policy, out) ==
+	      -EPERM);
+	CHECK(tpm_holds_nothing(&t));
+	tpm_handle_release(&t, &primary);
+
+	/* left loaded by the caller: flushed by tpm_close */
+	CHECK(tpm_primary_create(&t, &transient, &name) == 0);
+	CHECK(tpm_primary_create(&t, &another, &name) == 0);
+	CHECK(t.n_held == 2);
+	tpm_close(&t);
+	open_tpm(&t);
+	CHECK(tpm_holds_nothing(&t));
 	tpm_close(&t);
 }
 
@@ -827,6 +993,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	RUN(test_no_device);
+	RUN(test_device_open_sends_nothing);
 	RUN(test_startup_started);
 	RUN(test_pcr_read_extend);
 	RUN(test_random);
@@ -839,6 +1006,7 @@ int main(int argc, char **argv)
 	RUN(test_persistent_forged_public);
 	RUN(test_reboot);
 	RUN(test_pcr_changed_retry);
+	RUN(test_nothing_left);
 	RUN(test_lockout);
 	return UNIT_EXIT();
 }
