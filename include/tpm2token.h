@@ -114,6 +114,18 @@ int tpm2token_parse(const char *json, size_t len, struct tpm2token *ret,
 int tpm2token_format(const struct tpm2token *t, char *buf, size_t size,
 		     size_t *ret_len);
 
+/* "tpm2-blob" as bytes: TPM2B_PRIVATE then TPM2B_PUBLIC, each with its
+ * 2-byte big-endian size (how Esys_Create's outputs are marshalled and
+ * what tpm2-tss loads). Join writes t's two parts into blob and returns
+ * the length (t's sizes within their maxima, as the parser leaves them).
+ * Split is the parser's own check: each part present, non-empty, within
+ * its maximum, nothing after; on error msg says which and t's blob parts
+ * may be partly written: -EPROTO, -EMSGSIZE. */
+size_t tpm2token_blob_join(const struct tpm2token *t,
+			   uint8_t blob[TPM2TOKEN_BLOB_MAX]);
+int tpm2token_blob_split(const uint8_t *blob, size_t n, struct tpm2token *t,
+			 char msg[TPM2TOKEN_MSG_MAX]);
+
 /* Field-by-field equality (struct padding is not compared; of
  * pcr_values only the rows in pcr_mask, and only when recorded). */
 bool tpm2token_equal(const struct tpm2token *a, const struct tpm2token *b);

@@ -16,41 +16,9 @@
 
 extern char **environ;
 
-/* ---- token <-> sealed blob: systemd keeps TPM2B_PRIVATE then
- * TPM2B_PUBLIC in "tpm2-blob", the token keeps the two parts apart ---- */
-
-static void token_to_blob(const struct tpm2token *t, struct tpm_blob *b)
-{
-	size_t n = 0;
-
-	b->bytes[n++] = (uint8_t)(t->private_size >> 8);
-	b->bytes[n++] = (uint8_t)t->private_size;
-	memcpy(b->bytes + n, t->private_area, t->private_size);
-	n += t->private_size;
-	b->bytes[n++] = (uint8_t)(t->public_size >> 8);
-	b->bytes[n++] = (uint8_t)t->public_size;
-	memcpy(b->bytes + n, t->public_area, t->public_size);
-	b->size = n + t->public_size;
-}
-
-static int blob_to_token(const struct tpm_blob *b, struct tpm2token *t)
-{
-	size_t priv, pub;
-
-	if (b->size < 4)
-		return -EPROTO;
-	priv = (size_t)b->bytes[0] << 8 | b->bytes[1];
-	if (priv > TPM2TOKEN_PRIVATE_MAX || 2 + priv + 2 > b->size)
-		return -EPROTO;
-	pub = (size_t)b->bytes[2 + priv] << 8 | b->bytes[3 + priv];
-	if (pub > TPM2TOKEN_PUBLIC_MAX || 4 + priv + pub != b->size)
-		return -EPROTO;
-	t->private_size = (uint16_t)priv;
-	memcpy(t->private_area, b->bytes + 2, priv);
-	t->public_size = (uint16_t)pub;
-	memcpy(t->public_area, b->bytes + 4 + priv, pub);
-	return 0;
-}
+/* The token keeps the sealed object's two parts apart; tpm.c takes them
+ * joined, as "tpm2-blob" holds them (tpm2token_blob_join/split). */
+_Static_assert(TPM_BLOB_MAX >= TPM2TOKEN_BLOB_MAX, "a token's blob fits a tpm_blob");
 
 /* ---- provisioning ---- */
 
@@ -120,8 +88,13 @@ static int seal_token(struct tpm *t, uint32_t mask, struct tpm2token *tok,
 	memset(tok, 0, sizeof(*tok));
 	r = tpm_seal(t, primary, mask, &blob, tok->policy_hash, secret);
 	tpm_handle_release(t, &primary);
-	if (r == 0)
-		r = blob_to_token(&blob, tok);
+	if (r == 0) {
+		char msg[TPM2TOKEN_MSG_MAX];
+
+		r = tpm2token_blob_split(blob.bytes, blob.size, tok, msg);
+		if (r < 0)
+			log_err(STAGE, "cannot use the sealed object: %s", msg);
+	}
 	if (r == 0 && name.size != TPM2TOKEN_NAME_SIZE)
 		r = -EPROTO;
 	if (r < 0) {
@@ -307,7 +280,7 @@ static int unseal_token(struct tpm *t, const struct tpm2token *tok,
 	r = token_parent(t, tok, &parent);
 	if (r < 0)
 		return r;
-	token_to_blob(tok, &blob);
+	blob.size = tpm2token_blob_join(tok, blob.bytes);
 	r = tpm_unseal(t, parent, &blob, tok->pcr_mask, tok->policy_hash, secret);
 	tpm_handle_release(t, &parent);
 	return r;

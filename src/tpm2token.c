@@ -427,23 +427,12 @@ static int split_tpm2b(const uint8_t *blob, size_t n, size_t *off,
 	return 0;
 }
 
-static int parse_blob(json_object *obj, struct tpm2token *t,
-		      char msg[TPM2TOKEN_MSG_MAX])
+int tpm2token_blob_split(const uint8_t *blob, size_t n, struct tpm2token *t,
+			 char msg[TPM2TOKEN_MSG_MAX])
 {
-	uint8_t blob[TPM2TOKEN_BLOB_MAX];
-	size_t len, n, off = 0;
-	const char *s;
+	size_t off = 0;
 	int r;
 
-	r = string_field(obj, "tpm2-blob", true, &s, &len, msg);
-	if (r < 0)
-		return r;
-	r = b64_decode(s, len, blob, sizeof(blob), &n);
-	if (r == -EMSGSIZE)
-		return fail(msg, r, "'tpm2-blob': more than %d bytes",
-			    TPM2TOKEN_BLOB_MAX);
-	if (r < 0)
-		return fail(msg, r, "'tpm2-blob': not strict padded base64");
 	r = split_tpm2b(blob, n, &off, "TPM2B_PRIVATE", TPM2TOKEN_PRIVATE_MAX,
 			t->private_area, &t->private_size, msg);
 	if (r < 0)
@@ -456,6 +445,26 @@ static int parse_blob(json_object *obj, struct tpm2token *t,
 		return fail(msg, -EPROTO, "'tpm2-blob': %zu bytes after TPM2B_PUBLIC",
 			    n - off);
 	return 0;
+}
+
+static int parse_blob(json_object *obj, struct tpm2token *t,
+		      char msg[TPM2TOKEN_MSG_MAX])
+{
+	uint8_t blob[TPM2TOKEN_BLOB_MAX];
+	size_t len, n;
+	const char *s;
+	int r;
+
+	r = string_field(obj, "tpm2-blob", true, &s, &len, msg);
+	if (r < 0)
+		return r;
+	r = b64_decode(s, len, blob, sizeof(blob), &n);
+	if (r == -EMSGSIZE)
+		return fail(msg, r, "'tpm2-blob': more than %d bytes",
+			    TPM2TOKEN_BLOB_MAX);
+	if (r < 0)
+		return fail(msg, r, "'tpm2-blob': not strict padded base64");
+	return tpm2token_blob_split(blob, n, t, msg);
 }
 
 static int parse_policy_hash(json_object *obj, struct tpm2token *t,
@@ -696,10 +705,9 @@ static void out_hex(struct out *o, const uint8_t *p, size_t n)
 	}
 }
 
-/* The blob: TPM2B_PRIVATE then TPM2B_PUBLIC, each with its size. */
-static void out_blob(struct out *o, const struct tpm2token *t)
+size_t tpm2token_blob_join(const struct tpm2token *t,
+			   uint8_t blob[TPM2TOKEN_BLOB_MAX])
 {
-	uint8_t blob[TPM2TOKEN_BLOB_MAX];
 	size_t n = 0;
 
 	blob[n++] = (uint8_t)(t->private_size >> 8);
@@ -709,7 +717,15 @@ static void out_blob(struct out *o, const struct tpm2token *t)
 	blob[n++] = (uint8_t)(t->public_size >> 8);
 	blob[n++] = (uint8_t)t->public_size;
 	memcpy(blob + n, t->public_area, t->public_size);
-	n += t->public_size;
+	return n + t->public_size;
+}
+
+/* The blob: TPM2B_PRIVATE then TPM2B_PUBLIC, each with its size. */
+static void out_blob(struct out *o, const struct tpm2token *t)
+{
+	uint8_t blob[TPM2TOKEN_BLOB_MAX];
+	size_t n = tpm2token_blob_join(t, blob);
+
 	if (o->buf && o->len + B64_LEN(n) < o->size)
 		b64_encode(blob, n, o->buf + o->len);
 	o->len += B64_LEN(n);

@@ -64,33 +64,6 @@ static void swtpm_stop(void)
 	swtpm_pid = -1;
 }
 
-static bool listening(int p)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)p),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* swtpm takes a moment to listen: wait up to 5 s with plain connects
- * (a failed Tss2_Tcti_Swtpm_Init leaks its copy of conf), then init. */
-static int swtpm_wait(void)
-{
-	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
-
-	for (int i = 0; i < 100; i++) {
-		if (listening(port))
-			return 0;
-		nanosleep(&pause, NULL);
-	}
-	return -ETIMEDOUT;
-}
-
 static TSS2_TCTI_CONTEXT *tcti_open(void)
 {
 	TSS2_TCTI_CONTEXT *tcti;
@@ -114,38 +87,6 @@ static void tcti_close(TSS2_TCTI_CONTEXT *tcti)
 	free(tcti);
 }
 
-/* ---- blob <-> token ---- */
-
-static void token_to_blob(const struct tpm2token *t, struct tpm_blob *b)
-{
-	size_t n = 0;
-
-	b->bytes[n++] = (uint8_t)(t->private_size >> 8);
-	b->bytes[n++] = (uint8_t)t->private_size;
-	memcpy(b->bytes + n, t->private_area, t->private_size);
-	n += t->private_size;
-	b->bytes[n++] = (uint8_t)(t->public_size >> 8);
-	b->bytes[n++] = (uint8_t)t->public_size;
-	memcpy(b->bytes + n, t->public_area, t->public_size);
-	b->size = n + t->public_size;
-}
-
-static bool blob_to_token(const struct tpm_blob *b, struct tpm2token *t)
-{
-	size_t priv = (size_t)b->bytes[0] << 8 | b->bytes[1], pub;
-
-	if (priv > TPM2TOKEN_PRIVATE_MAX || 2 + priv + 2 > b->size)
-		return false;
-	pub = (size_t)b->bytes[2 + priv] << 8 | b->bytes[3 + priv];
-	if (pub > TPM2TOKEN_PUBLIC_MAX || 4 + priv + pub != b->size)
-		return false;
-	t->private_size = (uint16_t)priv;
-	memcpy(t->private_area, b->bytes + 2, priv);
-	t->public_size = (uint16_t)pub;
-	memcpy(t->public_area, b->bytes + 4 + priv, pub);
-	return true;
-}
-
 static const char *self;
 
 /* ---- the two directions ---- */
@@ -159,7 +100,7 @@ static int unseal(const struct tpm2token *t, uint8_t secret[TPM_SECRET_SIZE])
 	struct tpm_blob blob;
 	int r = -ENODEV;
 
-	token_to_blob(t, &blob);
+	blob.size = tpm2token_blob_join(t, blob.bytes);
 	if (tcti && tpm_open_tcti(&tpm, tcti) == 0) {
 		r = tpm_primary_create(&tpm, &primary, &name);
 		if (r == 0)
@@ -218,8 +159,11 @@ static int seal(struct tpm2token *t, uint8_t secret[TPM_SECRET_SIZE])
 		tpm_close(&tpm);
 	}
 	tcti_close(tcti);
-	if (r == 0 && !blob_to_token(&blob, t))
-		r = -EPROTO;
+	if (r == 0) {
+		char msg[TPM2TOKEN_MSG_MAX];
+
+		r = tpm2token_blob_split(blob.bytes, blob.size, t, msg);
+	}
 	return r;
 }
 
@@ -343,7 +287,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(d, sizeof(d), "%s", argv[0]);
 	snprintf(dir, sizeof(dir), "%s/interop.XXXXXX", dirname(d));
-	if (!mkdtemp(dir) || swtpm_start() < 0 || swtpm_wait() < 0) {
+	if (!mkdtemp(dir) || swtpm_start() < 0 || swtpm_wait_listening(port) < 0) {
 		printf("FAIL test-interop: cannot start swtpm in %s\n", dir);
 		return 1;
 	}

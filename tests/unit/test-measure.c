@@ -53,24 +53,10 @@ static TSS2_TCTI_CONTEXT *tcti;
 
 /* ---- swtpm ---- */
 
-static bool listening(int p)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)p),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* swtpm takes a moment to listen: wait up to 5 s with plain connects
- * (a failed Tss2_Tcti_Swtpm_Init leaks its copy of conf), then init. */
+/* swtpm on a free port pair, once it listens (unit-swtpm.h), then the
+ * swtpm TCTI on it. */
 static int swtpm_start(void)
 {
-	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
 	char conf[64];
 	size_t size = 0;
 
@@ -80,8 +66,7 @@ static int swtpm_start(void)
 	swtpm_pid = swtpm_spawn(path("tpm"), port);
 	if (swtpm_pid < 0)
 		return (int)swtpm_pid;
-	for (int i = 0; i < 100 && !listening(port); i++)
-		nanosleep(&pause, NULL);
+	(void)swtpm_wait_listening(port);
 	snprintf(conf, sizeof(conf), "host=127.0.0.1,port=%d", port);
 	if (Tss2_Tcti_Swtpm_Init(NULL, &size, conf) != TSS2_RC_SUCCESS)
 		return -EIO;

@@ -1,5 +1,5 @@
 /* Starting swtpm (a real TPM 2.0, libtpms) for the host tests that talk
- * to a TPM (test-tpm, test-interop): a TCP command port P and control
+ * to a TPM (test-tpm, test-interop, test-measure): a TCP command port P and control
  * port P+1 on loopback, state in a directory of the test's own. */
 #ifndef SEALROOT_UNIT_SWTPM_H
 #define SEALROOT_UNIT_SWTPM_H
@@ -8,10 +8,12 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 static int bind_port(int port)
@@ -70,6 +72,33 @@ static pid_t swtpm_spawn(const char *state_dir, int port)
 		_exit(127);
 	}
 	return pid;
+}
+
+static inline bool swtpm_listening(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* swtpm takes a moment to listen: wait up to 5 s with plain connects
+ * (a failed Tss2_Tcti_Swtpm_Init leaks its copy of conf). */
+static inline int swtpm_wait_listening(int port)
+{
+	struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+
+	for (int i = 0; i < 100; i++) {
+		if (swtpm_listening(port))
+			return 0;
+		nanosleep(&pause, NULL);
+	}
+	return -ETIMEDOUT;
 }
 
 #endif
