@@ -43,6 +43,12 @@ enum state_recovery {
 	STATE_RECOVERY_SHOW,
 };
 
+/* evm, ima: on (the default) or off. */
+enum onoff {
+	CONFIG_ON,
+	CONFIG_OFF,
+};
+
 #define CONFIG_STATE_NAME_MAX 32
 #define CONFIG_PCR_MASK_REQUIRED (1u << 7)	/* Secure Boot policy */
 #define CONFIG_PCR_MASK_IMA (1u << 10)		/* moves as files run: never sealed to */
@@ -67,8 +73,12 @@ struct config {
 	char state_name[CONFIG_STATE_NAME_MAX];	/* /dev/mapper/<name> */
 	char state_mount[256];		/* in the new root, or "none" */
 	enum state_recovery state_recovery;
+	char state_fsuuid[37];		/* ext4 UUID made at provisioning; empty: mke2fs's */
+	char state_factory[256];	/* tree in the root copied at provisioning; empty: none */
 	char tpm_pcrs[96];		/* "7" or "7,14": PCRs of the seal policy */
 	unsigned tpm_timeout;		/* seconds to wait for /dev/tpm0 */
+	enum onoff evm;			/* per-device EVM HMAC (with a state volume) */
+	enum onoff ima;			/* load /etc/ima-policy */
 };
 
 /* Where a parse error was found, and what it was. */
@@ -116,6 +126,9 @@ const char *config_quote(const char *v, size_t len, char *buf, size_t size);
  * 0..23 separated by commas, each once, 7 among them, 10 not. -EINVAL
  * if not. */
 int config_pcr_mask(const char *v, unsigned *ret_mask);
+
+/* A canonical lower-case file system UUID (state.fsuuid, fsuuid=). */
+bool config_valid_uuid(const char *v);
 
 /* The file system types sealroot mounts a read-only root from. */
 bool config_root_fstype_supported(const char *t);

@@ -45,6 +45,7 @@ static const char *const corruption[] = { "eio", "restart", "panic", NULL };
 static const char *const tasklets[] = { "auto", "off", NULL };
 static const char *const root_verity[] = { "required", "optional", NULL };
 static const char *const recovery[] = { "none", "show", NULL };
+static const char *const onoff[] = { "on", "off", NULL };
 
 static bool valid_devspec(const char *v)
 {
@@ -121,6 +122,28 @@ static bool valid_mount_point(const char *v)
 {
 	return !strcmp(v, "none") || (valid_abs_path(v) && strcmp(v, "/") &&
 				      v[strlen(v) - 1] != '/' && !strstr(v, "//"));
+}
+
+/* A file system UUID as mke2fs -U and the IMA policy's fsuuid= take it:
+ * the canonical 8-4-4-4-12 form, lower case (the kernel prints it so). */
+bool config_valid_uuid(const char *v)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	for (i = 0; form[i]; i++) {
+		if (form[i] == '-' ? v[i] != '-' :
+		    !((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+			return false;
+	}
+	return v[i] == 0 && strcmp(v, "00000000-0000-0000-0000-000000000000");
+}
+
+/* A directory of the verified root, not the root itself. */
+static bool valid_factory(const char *v)
+{
+	return valid_abs_path(v) && strcmp(v, "/") && v[strlen(v) - 1] != '/' &&
+	       !strstr(v, "//");
 }
 
 int config_pcr_mask(const char *v, unsigned *ret_mask)
@@ -201,9 +224,15 @@ static const struct key keys[] = {
 	{ .name = "state.mount", STR(state_mount), .valid = valid_mount_point,
 	  .expect = "an absolute path other than / (no trailing slash), or none" },
 	{ .name = "state.recovery", ENUM(state_recovery), .choices = recovery },
+	{ .name = "state.fsuuid", STR(state_fsuuid), .valid = config_valid_uuid,
+	  .expect = "a file system UUID, lower case, 8-4-4-4-12 hex digits, not all zero" },
+	{ .name = "state.factory", STR(state_factory), .valid = valid_factory,
+	  .expect = "an absolute path in the root, other than /" },
 	{ .name = "tpm.pcrs", STR(tpm_pcrs), .valid = valid_pcrs,
 	  .expect = "PCR numbers 0..23 separated by commas, each once, 7 among them, not 10 (IMA's: it moves as files run)" },
 	{ .name = "tpm.timeout", NUM(tpm_timeout), .min = 1, .max = 3600 },
+	{ .name = "evm", ENUM(evm), .choices = onoff },
+	{ .name = "ima", ENUM(ima), .choices = onoff },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
