@@ -139,10 +139,15 @@ bool config_valid_uuid(const char *v)
 	return v[i] == 0 && strcmp(v, "00000000-0000-0000-0000-000000000000");
 }
 
-/* A directory of the verified root, not the root itself. */
+static bool valid_fsuuid(const char *v)
+{
+	return !*v || config_valid_uuid(v);
+}
+
+/* A directory of the verified root, not the root itself; empty: none. */
 static bool valid_factory(const char *v)
 {
-	return valid_abs_path(v) && strcmp(v, "/") && v[strlen(v) - 1] != '/' &&
+	return !*v || valid_abs_path(v) && strcmp(v, "/") && v[strlen(v) - 1] != '/' &&
 	       !strstr(v, "//");
 }
 
@@ -224,7 +229,7 @@ static const struct key keys[] = {
 	{ .name = "state.mount", STR(state_mount), .valid = valid_mount_point,
 	  .expect = "an absolute path other than / (no trailing slash), or none" },
 	{ .name = "state.recovery", ENUM(state_recovery), .choices = recovery },
-	{ .name = "state.fsuuid", STR(state_fsuuid), .valid = config_valid_uuid,
+	{ .name = "state.fsuuid", STR(state_fsuuid), .valid = valid_fsuuid,
 	  .expect = "a file system UUID, lower case, 8-4-4-4-12 hex digits, not all zero" },
 	{ .name = "state.factory", STR(state_factory), .valid = valid_factory,
 	  .expect = "an absolute path in the root, other than /" },
