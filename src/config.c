@@ -147,8 +147,8 @@ static bool valid_fsuuid(const char *v)
 /* A directory of the verified root, not the root itself; empty: none. */
 static bool valid_factory(const char *v)
 {
-	return !*v || valid_abs_path(v) && strcmp(v, "/") && v[strlen(v) - 1] != '/' &&
-	       !strstr(v, "//");
+	return !*v || (valid_abs_path(v) && strcmp(v, "/") &&
+		       v[strlen(v) - 1] != '/' && !strstr(v, "//"));
 }
 
 int config_pcr_mask(const char *v, unsigned *ret_mask)
