@@ -49,10 +49,15 @@ INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
 	src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
+# The build-time audit: sealroot-lint's parser and plan, and its own readers.
+AUDIT_LIB_SRCS := src/audit.c src/auditcore.c src/auditreport.c src/auditima.c \
+	src/kconfig.c src/elfinfo.c src/roottree.c src/certkey.c \
+	src/config.c src/plan.c src/devspec.c src/roothash.c src/util.c
+AUDIT_SRCS := src/auditmain.c $(AUDIT_LIB_SRCS)
 
 # Unit tests: test name and the sources it links besides its own file.
 UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot util \
-	tpm2token veritysb veritytab tpm luks interop prompt measure boot
+	tpm2token veritysb veritytab tpm luks interop prompt measure boot audit
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
@@ -70,6 +75,7 @@ unit_srcs_measure := src/measure.c src/tpm.c src/log.c src/util.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c
 unit_srcs_veritytab := src/veritytab.c
 unit_srcs_prompt := src/prompt.c
+unit_srcs_audit := $(AUDIT_LIB_SRCS)
 # init/boot.c's bookkeeping; the rest of the spine links in, unused.
 unit_srcs_boot := init/boot.c src/log.c src/util.c src/config.c src/devspec.c \
 	src/devprobe.c src/devwait.c src/modules.c src/switchroot.c src/roothash.c \
@@ -88,7 +94,7 @@ unit_libs_veritysb := -lcrypto
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
 FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
-	veritysb veritytab measure
+	veritysb veritytab measure kconfig elfinfo
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config) src/plan.c
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
@@ -104,13 +110,16 @@ fuzz_srcs_veritytab := src/veritytab.c
 # The log reader; the rest of measure.c (the barrier) links tpm.c.
 fuzz_srcs_measure := $(unit_srcs_measure)
 fuzz_libs_measure := $(unit_libs_measure)
+fuzz_srcs_kconfig := src/kconfig.c
+fuzz_srcs_elfinfo := src/elfinfo.c
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz-%)
 FUZZ_SECONDS ?= 600
 
-HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio
+HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio \
+	$(O)/host/sealroot-audit
 UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
 
 .DELETE_ON_ERROR:
@@ -146,6 +155,10 @@ $(O)/host/sealroot-lint: $(LINT_SRCS) $(wildcard include/*.h)
 $(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(MKCPIO_SRCS)
+
+$(O)/host/sealroot-audit: $(AUDIT_SRCS) $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(AUDIT_SRCS)
 
 .SECONDEXPANSION:
 $(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) $(wildcard tests/unit/*.h include/*.h init/*.h)
@@ -203,7 +216,7 @@ analyze: | sysroot
 	@for f in $(INIT_SRCS); do \
 		$(CC) $(call NOOPT,$(INIT_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
-	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(HOST_ANALYZE_SRCS)); do \
+	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(AUDIT_SRCS) $(HOST_ANALYZE_SRCS)); do \
 		$(HOSTCC) $(call NOOPT,$(HOST_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 	@echo "analyze: no reports"
@@ -226,6 +239,7 @@ install: $(O)/init tools mkinitramfs
 	install -D -m 0755 $(O)/init $(DESTDIR)$(PREFIX)/lib/sealroot/init
 	install -D -m 0755 $(O)/host/sealroot-lint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-lint
 	install -D -m 0755 $(O)/host/sealroot-mkcpio $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-mkcpio
+	install -D -m 0755 $(O)/host/sealroot-audit $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-audit
 	install -D -m 0755 mkinitramfs $(DESTDIR)$(PREFIX)/bin/sealroot-mkinitramfs
 
 clean:
