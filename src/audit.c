@@ -212,10 +212,11 @@ static int require(struct audit *a, const struct requirement *q,
 			 q->options[0], q->modules[0], n > 1 ? " (or one of the others)" : "");
 	else
 		snprintf(fix, sizeof(fix), "CONFIG_%s=y", q->options[0]);
+	snprintf(gap, sizeof(gap), "CONFIG_%s", q->options[0]);
 	if (n == 1)
-		ADD(a, AUDIT_BLOCK, q->options[0], NULL, fix, "%s: %s needs it", gaps, q->feature);
+		ADD(a, AUDIT_BLOCK, gap, NULL, fix, "%s: %s needs it", gaps, q->feature);
 	else
-		ADD(a, AUDIT_BLOCK, q->options[0], NULL, fix, "none of the options serves (%s): %s needs one",
+		ADD(a, AUDIT_BLOCK, gap, NULL, fix, "none of the options serves (%s): %s needs one",
 		    gaps, q->feature);
 	return 0;
 }
@@ -225,7 +226,8 @@ static bool reported(const struct audit *a, const char *opt)
 {
 	for (size_t i = 0; i < a->n; i++)
 		if (a->findings[i]->check == a->current && a->findings[i]->subject &&
-		    !strcmp(a->findings[i]->subject, opt))
+		    !strncmp(a->findings[i]->subject, "CONFIG_", 7) &&
+		    !strcmp(a->findings[i]->subject + 7, opt))
 			return true;
 	return false;
 }
@@ -249,7 +251,7 @@ static int check_kernel_required(struct audit *a)
 		    trusted);
 	if (f & F_IMA && !(f & F_IMA_APPRAISE) && a->in.ima_policy && !a->ima.known &&
 	    !kconfig_enabled(&a->kc, "IMA_APPRAISE", false))
-		ADD(a, AUDIT_HIGH, "IMA_APPRAISE", NULL, "CONFIG_IMA_APPRAISE=y",
+		ADD(a, AUDIT_HIGH, "CONFIG_IMA_APPRAISE", NULL, "CONFIG_IMA_APPRAISE=y",
 		    "CONFIG_IMA_APPRAISE is not set, and whether the IMA policy appraises is not known (not linted): if it does, the kernel refuses its appraise rules");
 	return 0;
 }
@@ -302,7 +304,7 @@ static int check_kernel_lsm(struct audit *a)
 	    ((!(f & F_IMA) || lsm_listed(list, "ima")) && (!(f & F_EVM) || lsm_listed(list, "evm"))))
 		return 0;
 	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(list, " \t"), list);
-	ADD(a, old ? AUDIT_BLOCK : AUDIT_HIGH, "LSM", NULL,
+	ADD(a, old ? AUDIT_BLOCK : AUDIT_HIGH, "CONFIG_LSM", NULL,
 	    "add integrity to CONFIG_LSM (or to lsm= on the UKI's command line)",
 	    "%s (%s) lacks integrity: %s, and %s",
 	    src, buf, f & F_EVM ? "IMA and EVM need it" : "IMA needs it",
@@ -326,7 +328,7 @@ static int check_kernel_ima_pcr(struct audit *a)
 	pcr = strtoul(v, &end, 10);
 	if (*end || pcr > 23 || !(mask & (1u << pcr)))
 		return 0;
-	ADD(a, AUDIT_BLOCK, "IMA_MEASURE_PCR_IDX", NULL,
+	ADD(a, AUDIT_BLOCK, "CONFIG_IMA_MEASURE_PCR_IDX", NULL,
 	    "remove it from tpm.pcrs",
 	    "tpm.pcrs = %s names PCR %lu, where this kernel's IMA measures (CONFIG_IMA_MEASURE_PCR_IDX=%s): it changes as files run, so the sealed key would never open again",
 	    a->cfg.tpm_pcrs, pcr, v);
@@ -526,7 +528,7 @@ static void option_now(const struct audit *a, const char *opt, char *buf,
 static int check_kernel_hardening(struct audit *a)
 {
 	unsigned f = features(a);
-	char now[160];
+	char now[160], subject[64];
 
 	for (size_t i = 0; i < sizeof(advice) / sizeof(advice[0]); i++) {
 		const struct advice *v = &advice[i];
@@ -534,7 +536,8 @@ static int check_kernel_hardening(struct audit *a)
 		if (!advice_applies(a, v, f) || good_holds(a, v->good))
 			continue;
 		option_now(a, v->subject, now, sizeof(now));
-		ADD(a, v->severity, v->subject, v->topic, v->fix, "%s: %s", now, v->why);
+		snprintf(subject, sizeof(subject), "CONFIG_%s", v->subject);
+		ADD(a, v->severity, subject, v->topic, v->fix, "%s: %s", now, v->why);
 	}
 	return 0;
 }

@@ -107,7 +107,7 @@ static void print_count(const struct audit *a, FILE *out, bool short_form)
 		audit_count(a, AUDIT_BLOCK), audit_count(a, AUDIT_HIGH),
 		audit_count(a, AUDIT_MEDIUM), audit_count(a, AUDIT_LOW),
 		audit_count(a, AUDIT_INFO),
-		short_form && a->n > audit_count(a, AUDIT_BLOCK) ? " (the advice: the full report)" : "");
+		short_form && a->n > audit_count(a, AUDIT_BLOCK) ? " (the advice is in the full report)" : "");
 }
 
 void audit_print(const struct audit *a, FILE *out, bool short_form)

@@ -68,7 +68,7 @@ make_inputs() {
 	fi
 	mkdir -p "$tmp/pol/ima"
 	mkdir -p "$tmp/prod"
-	sed -e 's/^modules *=.*/modules = virtio_pci virtio_blk ext4/' \
+	sed -e 's/^modules *=.*/modules = virtio_pci virtio_blk ext4 dm_verity/' \
 	    -e 's/^root\.fstype *=.*/root.fstype = ext4/' \
 	    "$top/policies/sealroot.conf" >"$tmp/prod/sealroot.conf"
 	# The plain test root is unverified: development mode, said explicitly.

@@ -60,21 +60,24 @@ sc_unverified_root() {
 }
 
 # For scenarios that prove the device refuses what mkinitramfs would: a
-# tool dir whose sealroot-lint drops --cmdline, so the UKI carries a
-# command line the build did not check.
+# tool dir whose sealroot-lint and sealroot-audit drop --cmdline, so the
+# UKI carries a command line the build did not check.
 sc_unchecked_cmdline() {
+	local t
 	SC_TOOL_DIR=$W/tools
 	mkdir -p "$SC_TOOL_DIR"
 	ln -sf "$VM_REPO/build/host/sealroot-mkcpio" "$SC_TOOL_DIR/sealroot-mkcpio"
-	cat >"$SC_TOOL_DIR/sealroot-lint" <<LINT
+	for t in sealroot-lint sealroot-audit; do
+		cat >"$SC_TOOL_DIR/$t" <<TOOL
 #!/usr/bin/env bash
 args=()
 while [ \$# -gt 0 ]; do
 	if [ "\$1" = --cmdline ]; then shift 2; else args+=("\$1"); shift; fi
 done
-exec "$VM_REPO/build/host/sealroot-lint" "\${args[@]}"
-LINT
-	chmod +x "$SC_TOOL_DIR/sealroot-lint"
+exec "$VM_REPO/build/host/$t" "\${args[@]}"
+TOOL
+		chmod +x "$SC_TOOL_DIR/$t"
+	done
 }
 
 sc_uki() {	# OUT [mkinitramfs args...]; signed unless --unsigned is given
