@@ -94,7 +94,7 @@ unit_libs_veritysb := -lcrypto
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
 FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
-	veritysb veritytab measure kconfig elfinfo
+	veritysb veritytab measure kconfig elfinfo certkey
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config) src/plan.c
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
@@ -112,6 +112,7 @@ fuzz_srcs_measure := $(unit_srcs_measure)
 fuzz_libs_measure := $(unit_libs_measure)
 fuzz_srcs_kconfig := src/kconfig.c
 fuzz_srcs_elfinfo := src/elfinfo.c
+fuzz_srcs_certkey := src/certkey.c src/util.c
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -69,11 +69,12 @@ static int read_interp(const struct elf *e, const uint8_t *ph,
 		       struct elfinfo *info)
 {
 	uint64_t off = get(e, ph, p_offset), size = get(e, ph, p_filesz);
-	const uint8_t *s = e->p + off;
+	const uint8_t *s;
 	size_t n;
 
 	if (!fits(e, off, size) || size == 0)
 		return -EBADMSG;
+	s = e->p + off;
 	n = strnlen((const char *)s, (size_t)size);
 	if (n == 0 || n >= sizeof(info->interp_path))
 		return -EBADMSG;
