@@ -71,8 +71,9 @@ struct audit_finding {
 	char *topic;			/* a finer group (lockdown, kexec, ...), or NULL */
 	char *message;
 	char *fix;			/* what to do, or NULL */
-	char **paths;			/* the files it is about, all of them */
-	size_t npaths, cap;
+	char *pathbuf;			/* the files it is about, all of them: */
+	size_t *path_offs;		/* path i at pathbuf + path_offs[i] */
+	size_t npaths, offs_cap, buf_len, buf_cap;
 };
 
 enum audit_check_status {
@@ -155,6 +156,9 @@ struct audit_finding *audit_add(struct audit *a, enum audit_severity sev,
 	__attribute__((format(printf, 6, 7)));
 
 int audit_add_path(struct audit *a, struct audit_finding *f, const char *path);
+
+/* Path i of a finding (i < f->npaths). */
+const char *audit_finding_path(const struct audit_finding *f, size_t i);
 
 const char *audit_severity_name(enum audit_severity s);
 size_t audit_count(const struct audit *a, enum audit_severity s);

@@ -9,6 +9,7 @@
 #define SEALROOT_ROOTTREE_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -17,25 +18,33 @@
 #define ROOTTREE_DEPTH_MAX 128
 
 struct roottree_entry {
-	char *path;
+	const char *path;
 	struct stat st;
-	struct elfinfo *elf;	/* an ELF file elfinfo could read, else NULL */
+	const struct elfinfo *elf;	/* an ELF file elfinfo could read, else NULL */
 	int elf_error;		/* why not: 0 (not a regular file, or not ELF)
 				 * or elfinfo_read's -errno */
+};
+
+struct roottree_arena {
+	unsigned char *base;
+	size_t used, size;
 };
 
 struct roottree {
 	int fd;			/* the tree's top directory (O_PATH) */
 	struct roottree_entry *entries;
 	size_t n;
+	struct roottree_arena entry_arena;	/* entries is its base */
+	struct roottree_arena data_arena;	/* the paths and ELF properties */
 	size_t unreadable;	/* directories not read (error, depth) */
-	char *first_unreadable;
+	char first_unreadable[PATH_MAX];
 	size_t other_fs;	/* mount points of other file systems, not entered */
 };
 
-/* Walk dir. -errno if dir itself cannot be opened or memory runs out;
- * directories below that cannot be read are counted, not fatal. */
-int roottree_load(const char *dir, struct roottree *ret);
+/* Walk dir into *t. -errno if dir itself cannot be opened or memory runs
+ * out (*t is then empty, nothing to free); directories below that cannot
+ * be read are counted, not fatal. */
+int roottree_load(const char *dir, struct roottree *t);
 
 void roottree_free(struct roottree *t);
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,9 +189,8 @@ const char *audit_skip_reason(const struct audit *a, size_t check)
 
 static void free_finding(struct audit_finding *f)
 {
-	for (size_t i = 0; i < f->npaths; i++)
-		free(f->paths[i]);
-	free(f->paths);
+	free(f->pathbuf);
+	free(f->path_offs);
 	free(f->subject);
 	free(f->topic);
 	free(f->message);
@@ -273,26 +273,48 @@ struct audit_finding *audit_add(struct audit *a, enum audit_severity sev,
 	return f;
 }
 
+/* A buffer grown to hold need more bytes: doubling, and never a size
+ * that overflows. */
+static int grow(void **buf, size_t *cap, size_t used, size_t need, size_t unit)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *p;
+
+	while (ncap - used < need) {
+		if (ncap > SIZE_MAX / 2 / unit)
+			return -ENOMEM;
+		ncap *= 2;
+	}
+	if (ncap == *cap)
+		return 0;
+	p = realloc(*buf, ncap * unit);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* Paths are kept in one buffer, each at an offset: no allocation per
+ * path (a Debian root has thousands of files in some findings). */
 int audit_add_path(struct audit *a, struct audit_finding *f, const char *path)
 {
-	if (f->npaths == f->cap) {
-		size_t cap = f->cap ? 2 * f->cap : 16;
-		char **p = realloc(f->paths, cap * sizeof(*p));
+	size_t n = strlen(path) + 1;
 
-		if (!p) {
-			a->oom = true;
-			return -ENOMEM;
-		}
-		f->paths = p;
-		f->cap = cap;
-	}
-	f->paths[f->npaths] = strdup(path);
-	if (!f->paths[f->npaths]) {
+	if (grow((void **)&f->path_offs, &f->offs_cap, f->npaths, 1, sizeof(size_t)) < 0 ||
+	    grow((void **)&f->pathbuf, &f->buf_cap, f->buf_len, n, 1) < 0) {
 		a->oom = true;
 		return -ENOMEM;
 	}
-	f->npaths++;
+	memcpy(f->pathbuf + f->buf_len, path, n);
+	f->path_offs[f->npaths++] = f->buf_len;
+	f->buf_len += n;
 	return 0;
+}
+
+const char *audit_finding_path(const struct audit_finding *f, size_t i)
+{
+	return f->pathbuf + f->path_offs[i];
 }
 
 const char *audit_severity_name(enum audit_severity s)

@@ -65,7 +65,7 @@ static void print_finding(const struct audit_finding *f, FILE *out)
 	fprintf(out, "%s\n", f->message);
 	for (size_t i = 0; i < shown; i++) {
 		fputs("         ", out);
-		print_quoted(f->paths[i], out);
+		print_quoted(audit_finding_path(f, i), out);
 		fputc('\n', out);
 	}
 	if (f->npaths > shown)
@@ -339,7 +339,7 @@ static void json_finding(const struct audit_finding *f, FILE *out)
 	fprintf(out, ",\n      \"count\": %zu, \"paths\": [", f->npaths);
 	for (size_t i = 0; i < f->npaths; i++) {
 		fputs(i ? ",\n        " : "\n        ", out);
-		json_str(f->paths[i], out);
+		json_str(audit_finding_path(f, i), out);
 	}
 	fputs(f->npaths ? "\n      ]}" : "]}", out);
 }
