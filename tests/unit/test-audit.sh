@@ -158,13 +158,32 @@ test_required_blocks() {
 # compressed behind other bytes, and one that does not.
 test_embedded_config() {
 	local name
-	{ head -c 3000 /dev/urandom; printf 'IKCFG_ST'; gzip -n -9 <"$tmp/noverity.config"; printf 'IKCFG_ED'; head -c 500 /dev/urandom; } \
+	{ head -c 3000 /dev/zero; printf 'IKCFG_ST'; gzip -n -9 <"$tmp/noverity.config"; printf 'IKCFG_ED'; head -c 500 /dev/zero; } \
 		>"$tmp/vmlinux"
 	{ head -c 4096 /dev/zero; xz --check=crc32 -c <"$tmp/vmlinux"; head -c 64 /dev/zero; } >"$tmp/vmlinuz"
 	head -c 65536 /dev/urandom >"$tmp/noconfig"
-	for name in vmlinux vmlinuz; do
-		if ! command -v xz >/dev/null && [ $name = vmlinuz ]; then
+	# An x86 bzImage: the boot protocol header says where the payload is
+	# (setup_sects 7: protected-mode code at 4096, payload_offset 32).
+	python3 - "$tmp/vmlinux" "$tmp/bzimage" <<'PY'
+import lzma, struct, sys
+payload = lzma.compress(open(sys.argv[1], "rb").read(), check=lzma.CHECK_CRC32)
+head = bytearray(4096 + 32)
+head[0:2] = b"MZ"
+head[0x1f1] = 7
+head[0x202:0x206] = b"HdrS"
+head[0x206:0x208] = struct.pack("<H", 0x20f)
+head[0x248:0x24c] = struct.pack("<I", 32)
+head[0x24c:0x250] = struct.pack("<I", len(payload))
+head[4096:4099] = b"\x1f\x8b\x08"	# a decoy gzip magic before the payload
+open(sys.argv[2], "wb").write(bytes(head) + payload + b"\0" * 100)
+PY
+	for name in vmlinux vmlinuz bzimage; do
+		if ! command -v xz >/dev/null && [ $name != vmlinux ]; then
 			skip embedded-$name "no xz"
+			continue
+		fi
+		if [ $name != vmlinux ] && grep -q IKCFG_ST "$tmp/$name"; then
+			fail embedded-$name "the marker is readable without unpacking: a test of nothing"
 			continue
 		fi
 		run "$name" --policies "$tmp/pol" --kernel "$tmp/$name" --modules ''
