@@ -49,11 +49,18 @@ INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
 	src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
+# The IMA policy linter; config.c for config_valid_uuid (fsuuid=).
+IMALINT_SRCS := src/imalint.c src/imapolicy.c src/config.c src/devspec.c \
+	src/roothash.c src/util.c
 
 # Unit tests: test name and the sources it links besides its own file.
 UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot util \
-	tpm2token veritysb veritytab tpm luks interop prompt measure boot
+	tpm2token veritysb veritytab tpm luks interop prompt measure boot imapolicy
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
+# test-imapolicy reads its policies (tests/unit/ima-policies, policies/)
+# from the source tree.
+unit_srcs_imapolicy := src/imapolicy.c $(unit_srcs_config)
+unit_cflags_imapolicy := -DTEST_TOP='"$(CURDIR)"'
 unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
 unit_srcs_util := src/util.c
@@ -88,7 +95,7 @@ unit_libs_veritysb := -lcrypto
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
 FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
-	veritysb veritytab measure
+	veritysb veritytab measure imapolicy
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config) src/plan.c
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
@@ -101,6 +108,7 @@ fuzz_libs_recovery := $(unit_libs_tpm2token)
 fuzz_srcs_veritysb := src/veritysb.c src/roothash.c
 fuzz_libs_veritysb := $(unit_libs_veritysb)
 fuzz_srcs_veritytab := src/veritytab.c
+fuzz_srcs_imapolicy := src/imapolicy.c $(fuzz_srcs_config)
 # The log reader; the rest of measure.c (the barrier) links tpm.c.
 fuzz_srcs_measure := $(unit_srcs_measure)
 fuzz_libs_measure := $(unit_libs_measure)
@@ -110,7 +118,8 @@ FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz-%)
 FUZZ_SECONDS ?= 600
 
-HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio
+HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio \
+	$(O)/host/sealroot-imalint
 UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
 
 .DELETE_ON_ERROR:
@@ -146,6 +155,10 @@ $(O)/host/sealroot-lint: $(LINT_SRCS) $(wildcard include/*.h)
 $(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(MKCPIO_SRCS)
+
+$(O)/host/sealroot-imalint: $(IMALINT_SRCS) $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(IMALINT_SRCS)
 
 .SECONDEXPANSION:
 $(O)/host/test-%: tests/unit/test-%.c $$(unit_srcs_$$*) $(wildcard tests/unit/*.h include/*.h init/*.h)
@@ -203,7 +216,7 @@ analyze: | sysroot
 	@for f in $(INIT_SRCS); do \
 		$(CC) $(call NOOPT,$(INIT_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
-	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(HOST_ANALYZE_SRCS)); do \
+	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(IMALINT_SRCS) $(HOST_ANALYZE_SRCS)); do \
 		$(HOSTCC) $(call NOOPT,$(HOST_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 	@echo "analyze: no reports"
@@ -226,6 +239,7 @@ install: $(O)/init tools mkinitramfs
 	install -D -m 0755 $(O)/init $(DESTDIR)$(PREFIX)/lib/sealroot/init
 	install -D -m 0755 $(O)/host/sealroot-lint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-lint
 	install -D -m 0755 $(O)/host/sealroot-mkcpio $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-mkcpio
+	install -D -m 0755 $(O)/host/sealroot-imalint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-imalint
 	install -D -m 0755 mkinitramfs $(DESTDIR)$(PREFIX)/bin/sealroot-mkinitramfs
 
 clean:
