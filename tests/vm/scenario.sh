@@ -14,7 +14,9 @@
 #   sc_summary                  print sealroot's summary line from $LOG
 #   sc_flip FILE OFFSET         XOR one byte of FILE with 0xff, in place
 #   sc_put_le64 FILE OFFSET N   write N as 8 little-endian bytes at OFFSET
-#   sc_state_begin [unseal-check]  state hook in the root overlay, 'state' configured
+#   sc_state_begin [unseal-check]  state hook in the root overlay, 'state' and
+#                               'state.fsuuid' (the IMA policy's) configured
+#   sc_policy_fsuuid            the state volume UUID the IMA policy appraises
 #   sc_state_sha DISK           sha256 of the state partition
 #   sc_state_get/put DISK FILE  copy the state partition out / in
 #   sc_recovery_key LOG         the recovery key sealroot displayed once
@@ -66,6 +68,7 @@ sc_unchecked_cmdline() {
 	SC_TOOL_DIR=$W/tools
 	mkdir -p "$SC_TOOL_DIR"
 	ln -sf "$VM_REPO/build/host/sealroot-mkcpio" "$SC_TOOL_DIR/sealroot-mkcpio"
+	ln -sf "$VM_REPO/build/host/sealroot-imalint" "$SC_TOOL_DIR/sealroot-imalint"
 	cat >"$SC_TOOL_DIR/sealroot-lint" <<LINT
 #!/usr/bin/env bash
 args=()
@@ -159,6 +162,14 @@ sc_state_begin() {	# [unseal-check]
 	vm_hook "$W/root/overlay" state
 	[ "${1:-}" != unseal-check ] || : >"$W/root/overlay/etc/sealroot-test-unseal"
 	sc_conf state PARTLABEL=sealroot-state
+	sc_conf state.fsuuid "$(sc_policy_fsuuid)"
+}
+
+# The state volume's UUID the shipped IMA policy appraises (appraise
+# fsuuid=): mkinitramfs refuses a state volume whose state.fsuuid differs.
+sc_policy_fsuuid() {
+	awk '$1 == "appraise" { for (i = 2; i <= NF; i++) if ($i ~ /^fsuuid=/) { print substr($i, 8); exit } }' \
+		"$W/policies/ima-policy"
 }
 
 # The state partition of a disk: "OFFSET SIZE" in bytes.
