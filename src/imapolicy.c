@@ -749,11 +749,11 @@ static int parse_rule(struct parser *p, char *line, struct imapolicy_rule *ret)
 {
 	struct rule r = { .r = { .line = p->line, .pcr = 10 } };
 	char *w = next_word(&line);
-	int a = action_index(w);
+	int a = w ? action_index(w) : -1;
 
 	if (a < 0)
 		return fail(p, "a rule starts with its action (%s), not '%s'", ACTIONS,
-			    quote(p, w));
+			    quote(p, w ? w : ""));
 	r.r.action = (enum imapolicy_action)a;
 	while ((w = next_word(&line)))
 		if (parse_word(p, &r, w) < 0)
