@@ -475,6 +475,14 @@ static int parse_appraise_flag(struct parser *p, struct rule *r,
 	return 0;
 }
 
+static int algo_index(const char *v, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_LEN(hash_algos); i++)
+		if (strlen(hash_algos[i]) == n && !strncmp(hash_algos[i], v, n))
+			return (int)i;
+	return -1;
+}
+
 /* Hash names, comma separated, each once. The kernel also asks the crypto
  * API for each: one built as a module (sha512 in Debian) must be loaded
  * before the policy, as nothing in the initramfs answers module requests. */
@@ -482,29 +490,23 @@ static int parse_algos(struct parser *p, struct rule *r, const struct opt *o,
 		       const char *v)
 {
 	unsigned seen = 0;
-	char name[16], list[256];
+	char q[QUOTE_MAX], list[256];
 	size_t n;
 	int i;
 
 	(void)o;
-	for (;;) {
+	for (;; v += n + 1) {
 		n = strcspn(v, ",");
-		i = -1;
-		if (n < sizeof(name)) {
-			memcpy(name, v, n);
-			name[n] = 0;
-			i = find_name(hash_algos, ARRAY_LEN(hash_algos), name);
-		}
+		i = algo_index(v, n);
 		if (i < 0)
 			return fail(p, "appraise_algos=: '%s' is not a hash algorithm of Linux 6.1 (%s; separated by commas)",
-				    n < sizeof(name) ? quote(p, name) : "(too long)",
+				    config_quote(v, n, q, sizeof(q)),
 				    join(hash_algos, ARRAY_LEN(hash_algos), 1, list, sizeof(list)));
 		if (seen & (1u << i))
-			return fail(p, "appraise_algos=: %s given twice", name);
+			return fail(p, "appraise_algos=: %s given twice", hash_algos[i]);
 		seen |= 1u << i;
 		if (!v[n])
 			break;
-		v += n + 1;
 	}
 	r->r.flags |= IMAPOLICY_HAS_ALGOS;
 	return 0;
