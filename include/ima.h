@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IMA_POLICY_PATH "/etc/ima-policy"
+#define IMA_POLICY_PATH "/etc/sealroot/ima-policy"
 #define IMA_SECFS_DIR "/sys/kernel/security/ima"
 #define IMA_POLICY_MAX (64 * 1024)
 

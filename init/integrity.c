@@ -20,8 +20,8 @@
 #include "switchroot.h"
 #include "util.h"
 
-#define KEYS_DIR_IMA "/etc/keys/ima"
-#define KEYS_DIR_EVM "/etc/keys/evm"
+#define KEYS_DIR_IMA "/etc/sealroot/keys/ima"
+#define KEYS_DIR_EVM "/etc/sealroot/keys/evm"
 
 /* ---- evm ---- */
 
