@@ -58,6 +58,11 @@ int evm_keys_load(const uint8_t kmk[EVM_KMK_SIZE], char blob[EVM_BLOB_MAX],
 /* Invalidate both keys (done on every path once EVM has its copy). */
 void evm_keys_drop(struct evm_keys *keys);
 
+/* Whether the active LSMs (the text of /sys/kernel/security/lsm) and the
+ * kernel release (uname) are a pair whose EVM crashes on file creation
+ * (the BPF LSM before Linux 6.6; see evm.c). */
+bool evm_lsm_conflict(const char *lsm_list, const char *release);
+
 /* Enable the HMAC (and, with certificates loaded into _evm, signature)
  * checks; the kernel then forbids any further EVM setup. Checks the
  * kernel reports what was asked and refuses a second write. *ret_bits:

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "boot.h"
@@ -50,6 +51,22 @@ static int evm_keys(struct boot *b, const uint8_t kmk[EVM_KMK_SIZE],
 	return r;
 }
 
+static int check_lsm(void)
+{
+	char lsm[256];
+	struct utsname u;
+	size_t n = 0;
+
+	if (read_file("/sys/kernel/security/lsm", lsm, sizeof(lsm) - 1, &n) < 0 || uname(&u) < 0)
+		return 0;
+	lsm[n] = 0;
+	if (!evm_lsm_conflict(lsm, u.release))
+		return 0;
+	log_err("evm", "cannot enable EVM: the BPF LSM is active (lsm: %.*s) and this kernel (%s) crashes creating files with both; boot with lsm= without bpf on the UKI's command line",
+		(int)strcspn(lsm, "\n"), lsm, u.release);
+	return -EOPNOTSUPP;
+}
+
 int boot_evm(struct boot *b)
 {
 	struct evm_keys keys = { 0, 0 };
@@ -63,8 +80,12 @@ int boot_evm(struct boot *b)
 			   "evm = off" : "no state volume to derive its key from");
 		return 0;
 	}
-	r = evm_derive_kmk(b->vk.bytes, b->vk.size, kmk);
+	r = check_lsm();
+	if (r == 0)
+		r = evm_derive_kmk(b->vk.bytes, b->vk.size, kmk);
 	explicit_bzero(&b->vk, sizeof(b->vk));
+	if (r == -EOPNOTSUPP)
+		return r;
 	if (r < 0) {
 		log_err("evm", "cannot derive the EVM master key: %s", strerror(-r));
 		return r;

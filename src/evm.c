@@ -199,6 +199,29 @@ static int read_bits(const char *secfs, unsigned *ret)
 	return errno || end == v ? -EBADMSG : 0;
 }
 
+/* With the HMAC key loaded, the kernel asks each LSM for a new inode's
+ * security attribute and hands the first to EVM. Before Linux 6.6 the
+ * BPF LSM answers "done" without naming one, and EVM dereferences the
+ * missing name: the first file created on the state volume oopses the
+ * kernel (seen on Debian's 6.1). Refused here, with the fix. */
+bool evm_lsm_conflict(const char *lsm_list, const char *release)
+{
+	unsigned major = 0, minor = 0;
+	const char *p = lsm_list;
+	size_t n;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2 || major > 6 ||
+	    (major == 6 && minor >= 6))
+		return false;
+	while (*p) {
+		n = strcspn(p, ",\n");
+		if (n == 3 && !strncmp(p, "bpf", 3))
+			return true;
+		p += n + (p[n] != 0);
+	}
+	return false;
+}
+
 int evm_enable(const char *secfs, bool x509, unsigned *ret_bits)
 {
 	unsigned want = EVM_INIT_HMAC | (x509 ? EVM_INIT_X509 : 0), bits = 0;

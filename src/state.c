@@ -142,9 +142,10 @@ out_wipe:
 static int make_fs(const char *name, const char *fsuuid)
 {
 	char dev[80], uuid[40];
+	bool u = fsuuid && *fsuuid;
 	char *const argv[] = { STATE_MKE2FS, "-q", "-F", "-t", "ext4", "-E",
-			       "lazy_itable_init=1,lazy_journal_init=1", dev,
-			       fsuuid && *fsuuid ? "-U" : NULL, uuid, NULL };
+			       "lazy_itable_init=1,lazy_journal_init=1",
+			       u ? "-U" : dev, u ? uuid : NULL, dev, NULL };
 	int status = 0, fd;
 	pid_t pid;
 

@@ -122,6 +122,19 @@ static void test_keys_roundtrip(void)
 	CHECK(evm_keys_load(kmk, copy, &created, &k) == -EKEYREJECTED);
 }
 
+static void test_lsm_conflict(void)
+{
+	const char *deb = "lockdown,capability,landlock,yama,apparmor,bpf,integrity";
+
+	CHECK(evm_lsm_conflict(deb, "6.1.0-56-amd64"));
+	CHECK(evm_lsm_conflict("bpf\n", "5.15.0"));
+	CHECK(!evm_lsm_conflict("lockdown,capability,landlock,yama,apparmor,integrity", "6.1.0"));
+	CHECK(!evm_lsm_conflict("lockdown,bpfx,xbpf,integrity", "6.1.0"));
+	CHECK(!evm_lsm_conflict(deb, "6.6.0"));
+	CHECK(!evm_lsm_conflict(deb, "7.0"));
+	CHECK(!evm_lsm_conflict(deb, "garbage"));
+}
+
 static void test_policy_lines(void)
 {
 	static const char text[] = "# c\n\n  \nmeasure func=BPRM_CHECK\n\t# x\ndont_measure fsmagic=0x9fa0";
@@ -245,6 +258,7 @@ int main(int argc, char **argv)
 	RUN(test_kmk);
 	RUN(test_blob_valid);
 	RUN(test_keys_roundtrip);
+	RUN(test_lsm_conflict);
 	RUN(test_policy_lines);
 	RUN(test_policy_load);
 	RUN(test_personalize);

@@ -20,7 +20,10 @@
 #   sc_recovery_key LOG         the recovery key sealroot displayed once
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
+# lsm= without bpf: with the BPF LSM active, Debian's 6.1 kernel oopses
+# creating a file once EVM's HMAC key is loaded (sealroot refuses EVM then).
+SC_LSM="lsm=landlock,lockdown,yama,loadpin,safesetid,integrity,apparmor"
+SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro $SC_LSM"
 # A plain (unverified) root, by its fixed PARTLABEL from tests/vm/mkimage;
 # sealroot boots it only after sc_unverified_root (production never does).
 SC_CMDLINE_PLAIN="$SC_CMDLINE_BASE root=PARTLABEL=sealroot-root"
@@ -217,6 +220,11 @@ sc_put_le64() {	# FILE OFFSET VALUE
 # ---- integrity of what runs (EVM, IMA, personalization) ----
 
 SC_FSUUID=5e1f0a2b-7c3d-4e5f-8a9b-c0d1e2f3a4b5
+# The kernel's boot policy until sealroot loads the packed one: tcb
+# measures what is read by path, the packed policy among it. rootfstype=
+# (any) makes the initramfs a ramfs, which tcb measures (on tmpfs, the
+# default, tcb measures nothing of the initramfs, not even the modules).
+SC_IMA_BOOT="ima_policy=tcb rootfstype=erofs"
 SC_FACTORY=/usr/share/sealroot-factory
 
 # The state volume as sc_state_begin, plus: its file system UUID, an IMA
