@@ -29,6 +29,12 @@ struct ima_load {
 int ima_load_policy(const char *secfs_dir, const char *path,
 		    struct ima_load *ret);
 
+/* Have the kernel find and keep the _ima keyring now, from PID 1, by a
+ * signature check that must fail: a probe file in dir (on a volume the
+ * policy appraises), removed after. -EPROTO: the check passed (dir is not
+ * appraised by signature, or the kernel checks nothing). */
+int ima_pin_keyring(const char *dir);
+
 /* The rule lines of a policy text: not blank, not '#' comments (as the
  * kernel skips them). The n-th line (1-based) and its length, or -ENOENT
  * past the end. For ima.c and its tests. */

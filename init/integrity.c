@@ -121,6 +121,18 @@ int boot_ima(struct boot *b)
 	r = ima_load_policy(IMA_SECFS_DIR, IMA_POLICY_PATH, &l);
 	if (r < 0)
 		return r;
+	if (certs && b->state_mounted) {
+		r = ima_pin_keyring(b->state_mount_path);
+		if (r < 0) {
+			log_err("ima", "cannot have the kernel keep the _ima keyring: %s%s", strerror(-r),
+				r == -EPROTO ? " (a signature naming no key passed: does the policy appraise the state volume?)" : "");
+			return r;
+		}
+		log_info("ima", "_ima keyring kept by the kernel (a probe signature refused on %s, as it must be)",
+			 b->cfg.state_mount);
+	} else if (certs) {
+		log_warn("ima", "_ima is found only by processes that reach root's user keyring (no state volume mounted for the probe)");
+	}
 	log_info("ima", "IMA policy loaded %s: %u rules, %u certificates in _ima; measurement list %ld -> %ld entries%s",
 		 l.by_path ? "by path" : "line by line", l.rules, certs,
 		 l.measurements_before, l.measurements_after,
