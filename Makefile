@@ -39,26 +39,36 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-INIT_SRCS := init/main.c init/boot.c init/sealed.c src/log.c src/util.c \
+INIT_SRCS := init/main.c init/boot.c init/sealed.c init/integrity.c src/log.c src/util.c \
 	src/config.c src/devspec.c src/devprobe.c src/devwait.c src/modules.c \
 	src/switchroot.c src/roothash.c src/veritysb.c src/veritytab.c \
 	src/verity.c src/plan.c src/tpm.c src/tpm2token.c src/luks.c \
-	src/state.c src/prompt.c src/measure.c
+	src/state.c src/prompt.c src/measure.c src/keys.c src/evm.c src/ima.c \
+	src/personalize.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
 LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
 	src/util.c
 MKCPIO_SRCS := src/mkcpio.c src/cpio.c
-# The build-time audit: sealroot-lint's parser and plan, and its own readers.
+# The build-time audit: sealroot-lint's parser and plan, the IMA policy
+# linter, and its own readers.
 AUDIT_LIB_SRCS := src/audit.c src/auditcore.c src/auditreport.c src/auditima.c \
-	src/kconfig.c src/elfinfo.c src/roottree.c src/certkey.c \
+	src/kconfig.c src/elfinfo.c src/roottree.c src/certkey.c src/imapolicy.c \
 	src/config.c src/plan.c src/devspec.c src/roothash.c src/util.c
 AUDIT_SRCS := src/auditmain.c $(AUDIT_LIB_SRCS)
+# The IMA policy linter; config.c for config_valid_uuid (fsuuid=).
+IMALINT_SRCS := src/imalint.c src/imapolicy.c src/config.c src/devspec.c \
+	src/roothash.c src/util.c
 
 # Unit tests: test name and the sources it links besides its own file.
 UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot util \
-	tpm2token veritysb veritytab tpm luks interop prompt measure boot audit
+	tpm2token veritysb veritytab tpm luks interop prompt measure boot imapolicy \
+	integrity audit
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
+# test-imapolicy reads its policies (tests/unit/ima-policies, policies/)
+# from the source tree.
+unit_srcs_imapolicy := src/imapolicy.c $(unit_srcs_config)
+unit_cflags_imapolicy := -DTEST_TOP='"$(CURDIR)"'
 unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
 unit_srcs_util := src/util.c
@@ -75,6 +85,9 @@ unit_srcs_measure := src/measure.c src/tpm.c src/log.c src/util.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c
 unit_srcs_veritytab := src/veritytab.c
 unit_srcs_prompt := src/prompt.c
+unit_srcs_integrity := src/evm.c src/keys.c src/ima.c src/personalize.c src/log.c \
+	src/util.c src/config.c src/devspec.c src/roothash.c
+unit_libs_integrity := -lcrypto
 unit_srcs_audit := $(AUDIT_LIB_SRCS)
 # init/boot.c's bookkeeping; the rest of the spine links in, unused.
 unit_srcs_boot := init/boot.c src/log.c src/util.c src/config.c src/devspec.c \
@@ -94,7 +107,7 @@ unit_libs_veritysb := -lcrypto
 # libFuzzer targets (clang, ASan+UBSan) for every parser of input
 # sealroot or mkinitramfs does not control; seeds in tests/fuzz/corpus/.
 FUZZ_TARGETS := config cmdline modules verity manifest tpm2token recovery \
-	veritysb veritytab measure kconfig elfinfo certkey
+	veritysb veritytab measure imapolicy kconfig elfinfo certkey
 fuzz_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 fuzz_srcs_cmdline := $(fuzz_srcs_config) src/plan.c
 fuzz_srcs_modules := src/modules.c src/log.c src/util.c
@@ -107,6 +120,7 @@ fuzz_libs_recovery := $(unit_libs_tpm2token)
 fuzz_srcs_veritysb := src/veritysb.c src/roothash.c
 fuzz_libs_veritysb := $(unit_libs_veritysb)
 fuzz_srcs_veritytab := src/veritytab.c
+fuzz_srcs_imapolicy := src/imapolicy.c $(fuzz_srcs_config)
 # The log reader; the rest of measure.c (the barrier) links tpm.c.
 fuzz_srcs_measure := $(unit_srcs_measure)
 fuzz_libs_measure := $(unit_libs_measure)
@@ -120,7 +134,7 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(O)/fuzz/fuzz-%)
 FUZZ_SECONDS ?= 600
 
 HOST_TOOLS := $(O)/host/sealroot-lint $(O)/host/sealroot-mkcpio \
-	$(O)/host/sealroot-audit
+	$(O)/host/sealroot-imalint $(O)/host/sealroot-audit
 UNIT_BINS := $(UNIT_TESTS:%=$(O)/host/test-%) $(UNIT_TESTS:%=$(O)/asan/test-%)
 
 .DELETE_ON_ERROR:
@@ -156,6 +170,10 @@ $(O)/host/sealroot-lint: $(LINT_SRCS) $(wildcard include/*.h)
 $(O)/host/sealroot-mkcpio: $(MKCPIO_SRCS) $(wildcard include/*.h)
 	@mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(MKCPIO_SRCS)
+
+$(O)/host/sealroot-imalint: $(IMALINT_SRCS) $(wildcard include/*.h)
+	@mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(IMALINT_SRCS)
 
 $(O)/host/sealroot-audit: $(AUDIT_SRCS) $(wildcard include/*.h)
 	@mkdir -p $(@D)
@@ -217,7 +235,7 @@ analyze: | sysroot
 	@for f in $(INIT_SRCS); do \
 		$(CC) $(call NOOPT,$(INIT_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
-	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(AUDIT_SRCS) $(HOST_ANALYZE_SRCS)); do \
+	@for f in $(sort $(LINT_SRCS) $(MKCPIO_SRCS) $(IMALINT_SRCS) $(AUDIT_SRCS) $(HOST_ANALYZE_SRCS)); do \
 		$(HOSTCC) $(call NOOPT,$(HOST_CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 	@echo "analyze: no reports"
@@ -240,6 +258,7 @@ install: $(O)/init tools mkinitramfs
 	install -D -m 0755 $(O)/init $(DESTDIR)$(PREFIX)/lib/sealroot/init
 	install -D -m 0755 $(O)/host/sealroot-lint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-lint
 	install -D -m 0755 $(O)/host/sealroot-mkcpio $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-mkcpio
+	install -D -m 0755 $(O)/host/sealroot-imalint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-imalint
 	install -D -m 0755 $(O)/host/sealroot-audit $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-audit
 	install -D -m 0755 mkinitramfs $(DESTDIR)$(PREFIX)/bin/sealroot-mkinitramfs
 

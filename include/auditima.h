@@ -1,22 +1,22 @@
 /* The IMA policy in the build-time audit: the one place the IMA policy
- * linter (src/imapolicy.c, sealroot-imalint) plugs into sealroot-audit.
+ * linter (src/imapolicy.c, also sealroot-imalint) plugs into
+ * sealroot-audit.
  *
  * The audit's check "policy.ima-lint" calls audit_ima_lint() with the
- * policy's path. The linter turns each of its diagnostics into one finding
- * (audit_add() from audit.h: an error is AUDIT_BLOCK, a warning
- * AUDIT_HIGH..AUDIT_LOW, with the rule's line in the subject, e.g.
- * "ima-policy:12") and fills the facts below, which the consistency
- * checks that follow it in the table read (appraisal needing EVM, the
- * state volume covered, the verified root exempted, CONFIG_IMA_APPRAISE).
- * Until the linter is linked, src/auditima.c is a stub: one info finding
- * and facts.known = false, and those checks are listed as skipped. */
+ * policy's path. Each of the linter's diagnostics becomes one finding
+ * (audit_add() from audit.h: an error blocks, a warning is medium advice;
+ * the subject "ima-policy:LINE"), and the parsed rules become the facts
+ * below, which the consistency checks that follow it in the table read
+ * (appraisal by hash and EVM, the state volume covered, the verified root
+ * exempted, CONFIG_IMA_APPRAISE). A policy with an error gives no facts
+ * (known = false): those checks are then listed as skipped. */
 #ifndef SEALROOT_AUDITIMA_H
 #define SEALROOT_AUDITIMA_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#define AUDIT_IMA_FS_MAX 16
+#define AUDIT_IMA_FS_MAX 512	/* IMAPOLICY_RULES_MAX: one per rule at most */
 
 struct audit_ima_facts {
 	bool known;		/* the linter read the policy */

@@ -284,33 +284,85 @@ static const char *cmdline_lsm(const char *cmdline)
 	return NULL;
 }
 
-static int check_kernel_lsm(struct audit *a)
+/* The LSMs the kernel will start, and whether that is certain: lsm= on
+ * a command line that was given, else CONFIG_LSM (which a boot loader's
+ * lsm= could still replace when the UKI's command line is not known). */
+static const char *active_lsms(const struct audit *a, bool *ret_certain,
+			       const char **ret_source)
 {
 	const char *list = a->in.cmdline ? cmdline_lsm(a->in.cmdline) : NULL;
-	const char *src = list ? "lsm= on the command line" : "CONFIG_LSM";
-	unsigned f = features(a), major = 0, minor = 0;
-	bool old, known;
+
+	*ret_certain = a->in.cmdline != NULL;
+	*ret_source = list ? "lsm= on the command line" : "CONFIG_LSM";
+	return list ? list : kconfig_value(&a->kc, "LSM");
+}
+
+static bool version_before(const struct audit *a, unsigned major, unsigned minor,
+			   bool *ret_known)
+{
+	unsigned ma = 0, mi = 0;
+
+	*ret_known = kconfig_version(&a->kc, &ma, &mi) == 0;
+	return *ret_known && (ma < major || (ma == major && mi < minor));
+}
+
+/* Before 6.4 IMA and EVM need "integrity" among the LSMs: the kernel
+ * panics ("lsm=integrity required") at the first file IMA looks at. */
+static int lsm_integrity(struct audit *a, unsigned f, const char *list,
+			 bool certain, const char *src)
+{
+	bool known, old = version_before(a, 6, 4, &known);
 	char buf[256];
 
-	if (!(f & (F_IMA | F_EVM)))
-		return 0;
-	if (!list)
-		list = kconfig_value(&a->kc, "LSM");
-	if (!list)
-		return 0;
-	known = kconfig_version(&a->kc, &major, &minor) == 0;
-	old = known && (major < 6 || (major == 6 && minor < 4));
 	if (lsm_listed(list, "integrity") || (known && !old) ||
 	    ((!(f & F_IMA) || lsm_listed(list, "ima")) && (!(f & F_EVM) || lsm_listed(list, "evm"))))
 		return 0;
 	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(list, " \t"), list);
-	ADD(a, old ? AUDIT_BLOCK : AUDIT_HIGH, "CONFIG_LSM", NULL,
-	    "add integrity to CONFIG_LSM (or to lsm= on the UKI's command line)",
-	    "%s (%s) lacks integrity: %s, and %s",
+	ADD(a, old && certain ? AUDIT_BLOCK : AUDIT_HIGH, "CONFIG_LSM", NULL,
+	    "add integrity to CONFIG_LSM, or to lsm= on the UKI's command line",
+	    "%s (%s) lacks integrity: %s, and %s%s",
 	    src, buf, f & F_EVM ? "IMA and EVM need it" : "IMA needs it",
 	    old ? "this kernel (before 6.4) panics at the first file IMA measures ('lsm=integrity required')"
-		: "kernels before 6.4 panic at the first file IMA measures ('lsm=integrity required'); this configuration names no version");
+		: "kernels before 6.4 panic at the first file IMA measures ('lsm=integrity required'); this configuration names no version",
+	    certain ? "" : " (unless the boot loader's command line sets lsm=)");
 	return 0;
+}
+
+/* Before 6.6 EVM with the BPF LSM oopses creating a file on the state
+ * volume: sealroot refuses to enable EVM then (src/evm.c), so the boot
+ * stops. */
+static int lsm_bpf(struct audit *a, unsigned f, const char *list,
+		   bool certain, const char *src)
+{
+	bool known, old = version_before(a, 6, 6, &known);
+	char buf[256];
+
+	if (!(f & F_EVM) || !kconfig_enabled(&a->kc, "BPF_LSM", false) ||
+	    !lsm_listed(list, "bpf") || (known && !old))
+		return 0;
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(list, " \t"), list);
+	ADD(a, old && certain ? AUDIT_BLOCK : AUDIT_HIGH, "CONFIG_BPF_LSM", NULL,
+	    "lsm= without bpf on the UKI's command line (or CONFIG_LSM without it)",
+	    "%s (%s) starts the BPF LSM, and EVM (evm = on) crashes with it on kernels before 6.6%s: sealroot refuses to enable EVM, the boot stops%s",
+	    src, buf, known ? "" : " (this configuration names no version)",
+	    certain ? "" : " (unless the boot loader's command line sets lsm= without it)");
+	return 0;
+}
+
+static int check_kernel_lsm(struct audit *a)
+{
+	unsigned f = features(a);
+	const char *src, *list;
+	bool certain;
+	int r;
+
+	if (!(f & (F_IMA | F_EVM)))
+		return 0;
+	list = active_lsms(a, &certain, &src);
+	if (!list)
+		return 0;
+	r = lsm_integrity(a, f, list, certain, src);
+	return r < 0 ? r : lsm_bpf(a, f, list, certain, src);
 }
 
 /* kernel.ima-pcr: the kernel's IMA PCR moves as files run; sealing the
@@ -622,7 +674,9 @@ static bool magic_in(const unsigned long *list, size_t n, unsigned long magic)
 #define EROFS_MAGIC 0xe0f5e1e2ul
 #define SQUASHFS_MAGIC 0x73717368ul
 
-/* policy.state-covered: the IMA policy appraises the state volume. */
+/* policy.state-covered: the IMA policy appraises the state volume, the
+ * one writable file system, by its UUID (state.fsuuid, given to the
+ * volume at provisioning so a policy signed beforehand can name it). */
 static int check_policy_state(struct audit *a)
 {
 	const struct audit_ima_facts *m = &a->ima;
@@ -630,24 +684,26 @@ static int check_policy_state(struct audit *a)
 
 	if (!has_state(a) || a->cfg.ima != CONFIG_ON || !strcmp(a->cfg.state_mount, "none"))
 		return 0;
-	if (!m->known) {
-		if (!uuid[0])
+	if (!uuid[0]) {
+		if (!m->known || !m->appraise_all)
 			ADD(a, AUDIT_MEDIUM, "state.fsuuid", "ima",
 			    "set state.fsuuid, and appraise fsuuid=<it> in the IMA policy",
-			    "state.fsuuid is empty: the state volume's UUID is made on the device, so no IMA rule can name it (%s is appraised only by rules for every file system)",
+			    "state.fsuuid is empty: the state volume's UUID is made on the device, so no IMA rule can name it and its files (%s) are not appraised",
 			    a->cfg.state_mount);
 		return 0;
 	}
-	if ((uuid[0] && fsuuid_in(m->exempt_fsuuids, m->n_exempt_fsuuids, uuid)) ||
+	if (!m->known)
+		return 0;
+	if (fsuuid_in(m->exempt_fsuuids, m->n_exempt_fsuuids, uuid) ||
 	    (m->appraise_all && magic_in(m->exempt_fsmagics, m->n_exempt_fsmagics, EXT4_MAGIC)))
 		ADD(a, AUDIT_HIGH, "state.mount", "ima", "remove the dont_appraise rule that matches it",
 		    "the IMA policy exempts the state volume (%s) from appraisal: its files, the writable ones, run unchecked",
 		    a->cfg.state_mount);
-	else if (!m->appraise_all && !(uuid[0] && fsuuid_in(m->appraised_fsuuids, m->n_appraised_fsuuids, uuid)))
+	else if (!m->appraise_all && !fsuuid_in(m->appraised_fsuuids, m->n_appraised_fsuuids, uuid))
 		ADD(a, AUDIT_HIGH, "state.mount", "ima",
-		    "set state.fsuuid and add appraise rules with fsuuid=<it>",
-		    "no appraise rule of the IMA policy covers the state volume (%s%s%s): its files, the writable ones, run unchecked",
-		    a->cfg.state_mount, uuid[0] ? ", fsuuid=" : ", state.fsuuid empty", uuid);
+		    "appraise fsuuid=<state.fsuuid> in the IMA policy (the two change together)",
+		    "no appraise rule of the IMA policy names state.fsuuid %s: the state volume's files (%s), the writable ones, run unchecked",
+		    uuid, a->cfg.state_mount);
 	return 0;
 }
 

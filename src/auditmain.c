@@ -30,6 +30,7 @@ static int usage(FILE *out)
 	      "  --policies DIR         DIR/sealroot.conf, DIR/ima-policy and DIR/keys\n"
 	      "  --config FILE          sealroot.conf (default: sealroot's defaults)\n"
 	      "  --ima-policy FILE      the IMA policy\n"
+	      "  --keys DIR             the certificates for IMA and EVM (keys/ima, keys/evm)\n"
 	      "  --cmdline STRING       the UKI's kernel command line\n"
 	      "  --kconfig FILE         the kernel's configuration (/boot/config-VERSION)\n"
 	      "  --kernel FILE          a kernel image embedding it (CONFIG_IKCONFIG)\n"
@@ -71,7 +72,7 @@ static int apply_policies(struct args *args)
 		args->in.config = conf;
 	if (!args->in.ima_policy && access(ima, F_OK) == 0)
 		args->in.ima_policy = ima;
-	if (is_dir(keys))
+	if (!args->in.keys && is_dir(keys))
 		args->in.keys = keys;
 	return 0;
 }
@@ -79,7 +80,7 @@ static int apply_policies(struct args *args)
 static const char *const with_value[] = {
 	"--policies", "--config", "--ima-policy", "--cmdline", "--kconfig",
 	"--kernel", "--modules", "--compress", "--signing-cert",
-	"--production-cert", "--root", "--json", NULL,
+	"--production-cert", "--root", "--json", "--keys", NULL,
 };
 
 static bool takes_value(const char *opt)
@@ -109,7 +110,8 @@ static int set_value(struct args *a, const char *opt, const char *v)
 			    !strcmp(opt, "--modules") ? &in->modules :
 			    !strcmp(opt, "--compress") ? &in->compress :
 			    !strcmp(opt, "--signing-cert") ? &in->signing_cert :
-			    !strcmp(opt, "--root") ? &in->root : &a->json;
+			    !strcmp(opt, "--root") ? &in->root :
+			    !strcmp(opt, "--keys") ? &in->keys : &a->json;
 
 	if (*slot)
 		return -EEXIST;

@@ -237,27 +237,52 @@ static void test_required_alternatives(void)
 	audit_free(&a);
 }
 
-/* Before 6.4 IMA panics without "integrity" among the LSMs. */
+/* Before 6.4 IMA panics without "integrity" among the LSMs; before 6.6
+ * EVM crashes with the BPF LSM. Certain (blocking) only when the command
+ * line is known. */
 static void test_lsm(void)
 {
-	struct audit_inputs in = { 0 }, cmd = { .cmdline = "ro lsm=lockdown,integrity" };
+	struct audit_inputs in = { 0 }, ro = { .cmdline = "ro" };
+	struct audit_inputs cmd = { .cmdline = "ro lsm=lockdown,integrity" };
+	const char *k61 = "# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n";
+	const char *bpf = "# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_BPF_LSM=y\nCONFIG_LSM=\"integrity,bpf\"\n";
 	struct audit a;
 
-	setup(&a, &in, "# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n");
+	setup(&a, &ro, k61);
 	CHECK(audit_run(&a) == 0);
 	CHECK(has(find(&a, "kernel.lsm", "CONFIG_LSM"), "lacks integrity") && count(&a, "kernel.lsm", AUDIT_BLOCK) == 1);
 	audit_free(&a);
-	setup(&a, &cmd, "# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n");
+	setup(&a, &in, k61);
+	CHECK(audit_run(&a) == 0);
+	CHECK(has(find(&a, "kernel.lsm", "CONFIG_LSM"), "unless the boot loader") && count(&a, "kernel.lsm", AUDIT_HIGH) == 1);
+	audit_free(&a);
+	setup(&a, &cmd, k61);
 	CHECK(audit_run(&a) == 0);
 	CHECK(!find(&a, "kernel.lsm", NULL));
 	audit_free(&a);
-	setup(&a, &in, "# Linux/x86 6.6.1 Kernel Configuration\nCONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n");
+	setup(&a, &ro, "# Linux/x86 6.6.1 Kernel Configuration\nCONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n");
 	CHECK(audit_run(&a) == 0);
 	CHECK(!find(&a, "kernel.lsm", NULL));
 	audit_free(&a);
-	setup(&a, &in, "CONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n");
+	setup(&a, &ro, "CONFIG_IMA=y\nCONFIG_LSM=\"lockdown,yama\"\n");
 	CHECK(audit_run(&a) == 0);
 	CHECK(count(&a, "kernel.lsm", AUDIT_HIGH) == 1);
+	audit_free(&a);
+
+	setup(&a, &ro, bpf);
+	strcpy(a.cfg.state, "PARTLABEL=state");	/* evm = on takes a state volume */
+	CHECK(audit_run(&a) == 0);
+	CHECK(has(find(&a, "kernel.lsm", "CONFIG_BPF_LSM"), "crashes with it") &&
+	      count(&a, "kernel.lsm", AUDIT_BLOCK) == 1);
+	audit_free(&a);
+	setup(&a, &cmd, bpf);
+	strcpy(a.cfg.state, "PARTLABEL=state");
+	CHECK(audit_run(&a) == 0);
+	CHECK(!find(&a, "kernel.lsm", NULL));
+	audit_free(&a);
+	setup(&a, &ro, bpf);	/* no state volume: no EVM */
+	CHECK(audit_run(&a) == 0);
+	CHECK(!find(&a, "kernel.lsm", NULL));
 	audit_free(&a);
 }
 
@@ -339,7 +364,7 @@ static void test_policy_facts(void)
 	CHECK(audit_run(&a) == 0);
 	CHECK(!find(&a, "policy.evm", NULL) && !find(&a, "policy.root-exempt", NULL));
 	f = find(&a, "policy.state-covered", NULL);
-	CHECK(f && f->severity == AUDIT_HIGH && has(f, "fsuuid=0c5bd4e3"));
+	CHECK(f && f->severity == AUDIT_HIGH && has(f, "state.fsuuid 0c5bd4e3"));
 	audit_free(&a);
 
 	/* Not linted: only what the config tells. */

@@ -103,12 +103,12 @@ full_kconfig() {
 	done
 }
 
-# policies/ as the tests' images have it, with extra "key = value" lines.
+# policies/ (sealroot.conf, the IMA policy) with "key = value" lines changed.
 make_policies() {	# DIR [KEY=VALUE]...
 	local dir=$1 kv
 	shift
 	mkdir -p "$dir"
-	cp "$top/policies/sealroot.conf" "$dir/sealroot.conf"
+	cp -r "$top/policies/." "$dir"
 	for kv in "$@"; do
 		sed -i "s|^${kv%%=*} *=.*|${kv%%=*} = ${kv#*=}|" "$dir/sealroot.conf"
 	done
@@ -212,7 +212,17 @@ test_debian_config() {
 		return
 	fi
 	make_policies "$tmp/dpol" state=PARTLABEL=sealroot-state
-	run debian --policies "$tmp/dpol" --kconfig "$kc" --cmdline "console=ttyS0 ro roothash=$(printf '%064d' 1)" \
+	# The tests' lsm= (tests/vm/scenario.sh): without bpf, which crashes
+	# Debian's 6.1 with EVM; the kernel's CONFIG_LSM has it.
+	run debian-bpf --policies "$tmp/dpol" --kconfig "$kc" --cmdline "console=ttyS0 ro roothash=$(printf '%064d' 1)" \
+		--modules 'dm_mod dm_verity dm_crypt xts ecb erofs squashfs ext4'
+	if [ "$(rc_of debian-bpf)" = 1 ] && has_finding "$tmp/debian-bpf.json" kernel.lsm:CONFIG_BPF_LSM block; then
+		pass debian-config-bpf-lsm
+	else
+		fail debian-config-bpf-lsm "exit $(rc_of debian-bpf): $(grep -E '^(BLOCK|HIGH)' "$tmp/debian-bpf.out" | head -n 2 | tr '\n' ' ')"
+	fi
+	run debian --policies "$tmp/dpol" --kconfig "$kc" \
+		--cmdline "console=ttyS0 ro lsm=landlock,lockdown,yama,loadpin,safesetid,integrity,apparmor roothash=$(printf '%064d' 1)" \
 		--modules 'virtio_pci virtio_blk crc32c_generic dm_mod dm_bufio dm_verity dm_crypt xts ecb erofs squashfs ext4 jbd2 mbcache'
 	want=(
 		kernel.hardening:CONFIG_MODULE_SIG_FORCE:medium
@@ -386,6 +396,46 @@ test_tree() {
 	fi
 }
 
+# The IMA policy, with sealroot-imalint's parser, and what it says of the
+# configuration.
+test_ima_policy() {
+	local uuid=0c5bd4e3-7d1b-4f3c-9a71-0e8f3d2c1b5a
+	make_policies "$tmp/ipol" state=PARTLABEL=sealroot-state state.fsuuid=$uuid evm=off root.fstype=erofs
+	printf 'measure func=BPRM_CHECK\nappraise func=BPRM_CHECK mask=MAY_EXEC\nbogus rule\n' >"$tmp/ipol/ima-policy"
+	run ima-bad --policies "$tmp/ipol"
+	if [ "$(rc_of ima-bad)" = 1 ] && has_finding "$tmp/ima-bad.json" policy.ima-lint:ima-policy:3 block &&
+		grep -q "ima-policy:3: a rule starts with its action" "$tmp/ima-bad.out"; then
+		pass ima-lint-blocks
+	else
+		fail ima-lint-blocks "exit $(rc_of ima-bad): $(grep -i ima "$tmp/ima-bad.out" | head -n 2 | tr '\n' ' ')"
+	fi
+	# Appraising every file system by hash: EVM is off, and the verified
+	# (erofs) root is not exempted; the state volume is covered.
+	printf 'appraise func=BPRM_CHECK mask=MAY_EXEC\n' >"$tmp/ipol/ima-policy"
+	run ima-all --policies "$tmp/ipol"
+	if has_finding "$tmp/ima-all.json" policy.evm:evm high && has_finding "$tmp/ima-all.json" policy.root-exempt:root high &&
+		! grep -q 'policy.state-covered' "$tmp/ima-all.out"; then
+		pass ima-consistency
+	else
+		fail ima-consistency "$(grep -E 'policy\.' "$tmp/ima-all.out" | head -n 3 | tr '\n' ' ')"
+	fi
+	# The root exempted first (erofs), the state volume by its UUID only.
+	printf 'dont_appraise fsmagic=0xe0f5e1e2\nappraise fsuuid=%s\n' "$uuid" >"$tmp/ipol/ima-policy"
+	run ima-ok --policies "$tmp/ipol"
+	if ! grep -qE 'policy\.(root-exempt|state-covered|ima-lint)' "$tmp/ima-ok.out"; then
+		pass ima-consistent
+	else
+		fail ima-consistent "$(grep -E 'policy\.' "$tmp/ima-ok.out" | head -n 3 | tr '\n' ' ')"
+	fi
+	printf 'appraise fsuuid=ffffffff-7d1b-4f3c-9a71-0e8f3d2c1b5a\n' >"$tmp/ipol/ima-policy"
+	run ima-other --policies "$tmp/ipol"
+	if has_finding "$tmp/ima-other.json" policy.state-covered:state.mount high; then
+		pass ima-state-uncovered
+	else
+		fail ima-state-uncovered "$(grep -E 'policy\.' "$tmp/ima-other.out" | head -n 3 | tr '\n' ' ')"
+	fi
+}
+
 # Signing: PCR 7 is the db key's ---------------------------------------------------
 
 test_dev_key() {
@@ -517,6 +567,7 @@ test_required_blocks
 test_embedded_config
 test_debian_config
 test_tree
+test_ima_policy
 test_dev_key
 test_schema_rejects
 test_mkinitramfs

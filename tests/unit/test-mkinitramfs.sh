@@ -40,7 +40,7 @@ if ! find_kernel; then
 	echo "SKIP test-mkinitramfs: set SEALROOT_KERNEL and SEALROOT_MODDIR (no cached test kernel either)"
 	exit 0
 fi
-for t in sealroot-lint sealroot-mkcpio; do
+for t in sealroot-lint sealroot-imalint sealroot-mkcpio; do
 	if [ ! -x "$tooldir/$t" ]; then
 		fail tools "'$tooldir/$t' is missing (build it first)"
 		exit 1
@@ -57,7 +57,8 @@ trap 'rm -rf -- "$tmp"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
 # Inputs: the real sealroot if built, else a trivial static init; a copy
-# of the default config with the test's module list; one extra policy.
+# of the default config with the test's module list, the shipped IMA
+# policy (ima = on is the default); one extra policy.
 make_inputs() {
 	if [ -x "$O/init" ]; then
 		init=$O/init
@@ -71,6 +72,8 @@ make_inputs() {
 	sed -e 's/^modules *=.*/modules = virtio_pci virtio_blk ext4 dm_verity/' \
 	    -e 's/^root\.fstype *=.*/root.fstype = ext4/' \
 	    "$top/policies/sealroot.conf" >"$tmp/prod/sealroot.conf"
+	cp "$top/policies/ima-policy" "$tmp/prod/ima-policy"
+	cp "$top/policies/ima-policy" "$tmp/pol/ima-policy"
 	# The plain test root is unverified: development mode, said explicitly.
 	sed -e 's/^mode *=.*/mode = development/' \
 	    -e 's/^root\.verity *=.*/root.verity = optional/' \
@@ -122,7 +125,7 @@ test_contents() {
 		{ fail contents "initramfs is not zstd"; return; }
 	list=$(cpio -t --quiet <"$tmp/a/initrd.cpio") ||
 		{ fail contents "cpio -t failed"; return; }
-	for p in init etc/sealroot.conf etc/sealroot/ima/policy dev/console \
+	for p in init etc/sealroot.conf etc/ima-policy etc/sealroot/ima/policy dev/console \
 		dev/null lib/modules/sealroot.order tmp sysroot; do
 		grep -qx "$p" <<<"$list" || missing+=" $p"
 	done
@@ -223,6 +226,7 @@ test_refusals() {
 	refuses bad-config-named "rejected by sealroot-lint" "${base[@]}" --policies "$tmp/bad"
 	sed 's/^modules *=.*/modules = virtio_blk no_such_module/' \
 		"$tmp/pol/sealroot.conf" >"$tmp/unknown/sealroot.conf"
+	cp "$tmp/pol/ima-policy" "$tmp/unknown/"
 	refuses unknown-module "cannot find module 'no_such_module'" "${base[@]}" --policies "$tmp/unknown"
 	refuses encrypted-key "encrypted" "${base[@]}" --policies "$tmp/pol" \
 		--kernel "$SEALROOT_KERNEL" --cmdline "$plain_cmdline" --key "$snakeoil_key" \
@@ -247,6 +251,7 @@ test_names() {
 	mkdir -p "$tmp/names"
 	sed -e "s/^modules *=.*/modules = virtio-blk $builtin/" -e 's/^root\.fstype *=.*/root.fstype = auto/' \
 		"$tmp/pol/sealroot.conf" >"$tmp/names/sealroot.conf"
+	cp "$tmp/pol/ima-policy" "$tmp/names/"
 	if ! "$mk" --init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR" \
 		--policies "$tmp/names" --compress none --initramfs "$tmp/names.cpio" >"$tmp/names.log" 2>&1; then
 		fail module-names "$(tail -n 2 "$tmp/names.log")"
@@ -312,6 +317,7 @@ test_compressed_modules() {
 		"k/virtio_blk.ko.gz: k/virtio.ko.zst k/virtio_ring.ko.xz" >"$md/modules.dep"
 	sed -e 's/^modules *=.*/modules = virtio_blk/' -e 's/^root\.fstype *=.*/root.fstype = auto/' \
 		"$tmp/pol/sealroot.conf" >"$tmp/cpol/sealroot.conf"
+	cp "$tmp/pol/ima-policy" "$tmp/cpol/"
 	if ! "$mk" --init "$init" --tool-dir "$tooldir" --moddir "$md" --policies "$tmp/cpol" \
 		--compress none --initramfs "$tmp/cmod.cpio" >"$tmp/cmod.log" 2>&1; then
 		fail compressed-modules "$(tail -n 2 "$tmp/cmod.log")"
@@ -349,6 +355,7 @@ test_cmdline_checked() {
 		--policies "$tmp/prod" --cmdline "roothash= root=PARTLABEL=r"
 	mkdir -p "$tmp/auto"
 	sed 's/^root\.fstype *=.*/root.fstype = auto/' "$tmp/prod/sealroot.conf" >"$tmp/auto/sealroot.conf"
+	cp "$tmp/pol/ima-policy" "$tmp/auto/"
 	if ! "$mk" "${base[@]}" --policies "$tmp/auto" --compress none \
 		--cmdline "ro roothash=$roothash rootfstype=erofs" >"$tmp/c.log" 2>&1; then
 		fail cmdline-fstype-modules "$(tail -n 2 "$tmp/c.log")"
@@ -374,6 +381,143 @@ test_unsigned() {
 	fi
 }
 
+# Issue 15: the IMA policy is linted (file:line), required with ima = on,
+# checked against state.fsuuid; certificates are packed as DER.
+ima_build() {	# DIR [mkinitramfs args...]: build DIR/out.cpio from policies DIR/pol
+	local d=$1
+	shift
+	"$mk" --init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR" \
+		--policies "$d/pol" --compress none --initramfs "$d/out.cpio" "$@" >"$d/log" 2>&1
+}
+
+ima_policies() {	# DIR: a fresh copy of the test policies in DIR/pol
+	rm -rf "$1"
+	mkdir -p "$1"
+	cp -r "$tmp/pol" "$1/pol"
+}
+
+ima_conf() {	# DIR KEY VALUE
+	if grep -q "^$2 *=" "$1/pol/sealroot.conf"; then
+		sed -i "s|^$2 *=.*|$2 = $3|" "$1/pol/sealroot.conf"
+	else
+		printf '%s = %s\n' "$2" "$3" >>"$1/pol/sealroot.conf"
+	fi
+}
+
+ima_refuses() {	# NAME MESSAGE DIR [mkinitramfs args...]
+	local name=$1 msg=$2 d=$3
+	shift 3
+	refuses "$name" "$msg" --init "$init" --tool-dir "$tooldir" --moddir "$SEALROOT_MODDIR" \
+		--policies "$d/pol" --compress none --initramfs "$d/out.cpio" "$@"
+	[ ! -e "$d/out.cpio" ] || fail "$name-no-output" "an initramfs was written"
+}
+
+test_ima_policy_checked() {
+	local d=$tmp/ima-bad
+	ima_policies "$d"
+	printf 'measure func=BPRM_CHECK\n# next\nmeasure func=FILE_CHECK template=ima-sigv3\n' >"$d/pol/ima-policy"
+	ima_refuses ima-bad-policy "$d/pol/ima-policy:3: template=ima-sigv3" "$d"
+	ima_refuses ima-bad-policy-named "rejected by sealroot-imalint" "$d"
+	rm "$d/pol/ima-policy"
+	ima_refuses ima-missing-policy "has ima = on, but there is no IMA policy" "$d"
+	ima_policies "$d"
+	printf 'measure func=BPRM_CHECK # x\n' >"$d/pol/ima-policy"
+	if ! ima_build "$d" --skip-ima-lint; then
+		fail ima-skip-lint "$(tail -n 2 "$d/log")"
+	elif ! grep -q -- '--skip-ima-lint: the IMA policy' "$d/log"; then
+		fail ima-skip-lint "no warning: $(head -n 3 "$d/log")"
+	elif ! (cd "$d" && cpio -i --quiet --to-stdout etc/ima-policy <out.cpio) | cmp -s - "$d/pol/ima-policy"; then
+		fail ima-skip-lint "the policy packed is not the file given"
+	else
+		pass ima-skip-lint
+	fi
+}
+
+# ima = off: neither the policy nor the certificates, anywhere.
+test_ima_off() {
+	local d=$tmp/ima-off list
+	ima_policies "$d"
+	mkdir -p "$d/pol/keys/ima"
+	cp "$snakeoil_cert" "$d/pol/keys/ima/snakeoil.pem"
+	ima_conf "$d" ima off
+	if ! ima_build "$d"; then
+		fail ima-off "$(tail -n 2 "$d/log")"
+		return
+	fi
+	list=$(cpio -it --quiet <"$d/out.cpio" | grep -E 'ima-policy|keys' | tr '\n' ' ')
+	if [ -n "$list" ]; then
+		fail ima-off "packed: $list"
+	elif ! grep -q 'IMA: off' "$d/log" || ! grep -q 'ima = off: the IMA policy' "$d/log"; then
+		fail ima-off "no summary or warning: $(grep IMA "$d/log")"
+	else
+		pass ima-off
+	fi
+}
+
+# PEM, DER and .crt (either) become /etc/keys/{ima,evm}/NAME.der, each the
+# DER of its certificate; a bad one stops the build naming the file.
+test_ima_certs() {
+	local d=$tmp/ima-certs why='' want
+	ima_policies "$d"
+	mkdir -p "$d/pol/keys/ima" "$d/pol/keys/evm"
+	openssl x509 -in "$snakeoil_cert" -outform DER -out "$d/want.der"
+	cp "$snakeoil_cert" "$d/pol/keys/ima/a.pem"
+	cp "$d/want.der" "$d/pol/keys/ima/b.der"
+	cp "$snakeoil_cert" "$d/pol/keys/evm/c.crt"
+	cp "$d/want.der" "$d/pol/keys/evm/d.crt"
+	if ! ima_build "$d"; then
+		fail ima-certs-der "$(tail -n 2 "$d/log")"
+		return
+	fi
+	mkdir -p "$d/x"
+	(cd "$d/x" && cpio -id --quiet <"$d/out.cpio") || why+=" cpio -i failed"
+	for want in ima/a ima/b evm/c evm/d; do
+		cmp -s "$d/x/etc/keys/$want.der" "$d/want.der" || why+=" $want.der"
+	done
+	[ "$(find "$d/x/etc/keys" -type f | wc -l)" = 4 ] || why+=" not 4 files"
+	grep -q 'certificates: ima 2, evm 2' "$d/log" || why+=" summary"
+	if [ -z "$why" ]; then pass ima-certs-der; else fail ima-certs-der "$why"; fi
+	rm -f "$d/out.cpio"
+	printf 'not a certificate\n' >"$d/pol/keys/evm/bad.pem"
+	ima_refuses ima-bad-cert "cannot pack certificate '$d/pol/keys/evm/bad.pem'" "$d"
+	rm "$d/pol/keys/evm/bad.pem"
+	cat "$snakeoil_cert" "$snakeoil_key" >"$d/pol/keys/ima/withkey.pem"
+	ima_refuses ima-cert-private-key "holds a private key" "$d"
+	rm "$d/pol/keys/ima/withkey.pem"
+	printf 'x\n' >"$d/pol/keys/ima/README"
+	ima_refuses ima-cert-stray-file "cannot pack '$d/pol/keys/ima/README'" "$d"
+}
+
+# The state volume is appraised by state.fsuuid: the policy must name it.
+test_ima_fsuuid() {
+	local d=$tmp/ima-uuid
+	ima_policies "$d"
+	ima_conf "$d" state PARTLABEL=sealroot-state
+	ima_conf "$d" state.fsuuid 0123abcd-ef01-4234-8567-89abcdef0123
+	ima_refuses ima-fsuuid-mismatch "state.fsuuid 0123abcd-ef01-4234-8567-89abcdef0123 is not a file system the IMA policy" "$d"
+	ima_conf "$d" state.fsuuid ''
+	if [ ! -x "$O/mke2fs" ]; then
+		echo "SKIP mkinitramfs-ima-fsuuid-empty: no $O/mke2fs (make)"
+	elif ! ima_build "$d" --mke2fs "$O/mke2fs"; then
+		fail ima-fsuuid-empty "$(tail -n 2 "$d/log")"
+	elif ! grep -q "state.fsuuid is empty, so the state volume's files are not appraised" "$d/log"; then
+		fail ima-fsuuid-empty "no warning"
+	else
+		pass ima-fsuuid-empty
+	fi
+	ima_conf "$d" state.fsuuid 7a1f3c2e-5b4d-4e6f-8a9b-0c1d2e3f4a5b
+	ima_conf "$d" evm off
+	if [ ! -x "$O/mke2fs" ]; then
+		echo "SKIP mkinitramfs-ima-fsuuid-match: no $O/mke2fs (make)"
+	elif ! ima_build "$d" --mke2fs "$O/mke2fs"; then
+		fail ima-fsuuid-match "$(tail -n 2 "$d/log")"
+	elif ! grep -q 'evm = off, but the IMA policy' "$d/log"; then
+		fail ima-fsuuid-match "no evm = off warning"
+	else
+		pass ima-fsuuid-match
+	fi
+}
+
 if ! make_inputs; then
 	fail inputs "cannot build a static test init with ${CC:-cc}"
 	exit 1
@@ -390,4 +534,8 @@ test_names
 test_compressors
 test_compressed_modules
 test_unsigned
+test_ima_policy_checked
+test_ima_off
+test_ima_certs
+test_ima_fsuuid
 exit $failed
