@@ -110,11 +110,11 @@ SPY
 # $1 = output file; the rest: options. Runs with the spy first on PATH,
 # TMPDIR the empty scratch directory; the status in $rc, stderr in $err.
 mkuki() {
-	local out=$1
+	local out=$1 path=$PATH
 	shift
 	: >"$tmp/spy.log"
 	rc=0
-	err=$(SPY_PATH=$PATH SPY_DIR=$tmp SPY_SCAN="$tmp/scratch $tmp/out" PATH=$tmp/bin:$PATH \
+	err=$(SPY_PATH=$path SPY_DIR=$tmp SPY_SCAN="$tmp/scratch $tmp/out" PATH=$tmp/bin:$path \
 		TMPDIR=$tmp/scratch "$mk" --init "$init" --policies "$tmp/in/pol" --tool-dir "$tooldir" \
 		--kernel "$stub" --cmdline "ro roothash=$roothash" --compress none \
 		--key "$tmp/in/key.pem" --cert "$tmp/in/cert.pem" --output "$out" "$@" 2>&1 >/dev/null) ||
