@@ -39,11 +39,12 @@ SAN_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -Iinclude \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 
-INIT_SRCS := init/main.c init/boot.c init/sealed.c src/log.c src/util.c \
+INIT_SRCS := init/main.c init/boot.c init/sealed.c init/integrity.c src/log.c src/util.c \
 	src/config.c src/devspec.c src/devprobe.c src/devwait.c src/modules.c \
 	src/switchroot.c src/roothash.c src/veritysb.c src/veritytab.c \
 	src/verity.c src/plan.c src/tpm.c src/tpm2token.c src/luks.c \
-	src/state.c src/prompt.c src/measure.c
+	src/state.c src/prompt.c src/measure.c src/keys.c src/evm.c src/ima.c \
+	src/personalize.c
 INIT_OBJS := $(INIT_SRCS:%.c=$(O)/obj/%.o)
 
 LINT_SRCS := src/lint.c src/config.c src/plan.c src/devspec.c src/roothash.c \
@@ -52,7 +53,7 @@ MKCPIO_SRCS := src/mkcpio.c src/cpio.c
 
 # Unit tests: test name and the sources it links besides its own file.
 UNIT_TESTS := config plan devspec devwait modules cpio roothash switchroot util \
-	tpm2token veritysb veritytab tpm luks interop prompt measure boot
+	tpm2token veritysb veritytab tpm luks interop prompt measure boot integrity
 unit_srcs_config := src/config.c src/devspec.c src/roothash.c src/util.c
 unit_srcs_plan := src/plan.c $(unit_srcs_config)
 unit_srcs_roothash := src/roothash.c
@@ -70,6 +71,9 @@ unit_srcs_measure := src/measure.c src/tpm.c src/log.c src/util.c
 unit_srcs_veritysb := src/veritysb.c src/roothash.c
 unit_srcs_veritytab := src/veritytab.c
 unit_srcs_prompt := src/prompt.c
+unit_srcs_integrity := src/evm.c src/keys.c src/ima.c src/personalize.c src/log.c \
+	src/util.c src/config.c src/devspec.c src/roothash.c
+unit_libs_integrity := -lcrypto
 # init/boot.c's bookkeeping; the rest of the spine links in, unused.
 unit_srcs_boot := init/boot.c src/log.c src/util.c src/config.c src/devspec.c \
 	src/devprobe.c src/devwait.c src/modules.c src/switchroot.c src/roothash.c \

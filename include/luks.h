@@ -137,11 +137,38 @@ int luks_tpm2_token(const char *dev, int start, struct tpm2token *ret_token,
 int luks_activate(const char *dev, const char *name, int keyslot,
 		  const char *passphrase);
 
+/* The volume key, for what is derived from it (evm.c). Wiped by its
+ * holder. */
+struct luks_key {
+	uint8_t bytes[LUKS_VOLUME_KEY_MAX];
+	size_t size;
+};
+
+/* luks_activate, with the volume key in *ret_vk (NULL: not wanted): taken
+ * out by the keyslot's KDF, then the mapping activated by it. */
+int luks_open(const char *dev, const char *name, int keyslot,
+	      const char *passphrase, struct luks_key *ret_vk);
+
 /* The same with a recovery key as typed (any case, spaces, dashes), on
  * the keyslots of systemd-recovery tokens only. -EINVAL: not a recovery
  * key; -ENOENT: no recovery keyslot; -EKEYREJECTED: none opened. */
 int luks_activate_recovery(const char *dev, const char *name,
 			   const char *recovery_key);
+
+/* luks_activate_recovery, with the volume key in *ret_vk (NULL: not
+ * wanted). */
+int luks_open_recovery(const char *dev, const char *name,
+		       const char *recovery_key, struct luks_key *ret_vk);
+
+/* The encrypted EVM key's blob (keyctl's text form), kept in a LUKS2
+ * token of type LUKS_EVM_TOKEN with no keyslot. -ENOENT: none; -EBADMSG:
+ * a malformed one. Never writes. */
+#define LUKS_EVM_TOKEN "sealroot-evm"
+#define LUKS_EVM_BLOB_MAX 1024
+int luks_evm_blob(const char *dev, char ret_blob[LUKS_EVM_BLOB_MAX]);
+
+/* Add the token (one header update). -EEXIST: there is one already. */
+int luks_evm_blob_save(const char *dev, const char *blob);
 
 /* Remove /dev/mapper/name (the kernel forgets its key). */
 int luks_deactivate(const char *name);

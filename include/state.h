@@ -4,7 +4,9 @@
  *
  *   blank or interrupted  -> provision: seal a new secret under sealroot's
  *                            persistent primary, LUKS2 with its keyslot
- *                            and token (+ recovery key), mkfs, "ready"
+ *                            and token (+ recovery key), mkfs; "ready"
+ *                            only after EVM, IMA and personalization
+ *                            (state_mark_ready)
  *   ready, or a LUKS2 volume systemd-cryptenroll enrolled
  *                         -> unseal the first usable systemd-tpm2 token
  *                            and activate its keyslot
@@ -19,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "luks.h"
 #include "tpm.h"
 
 #define STATE_MKE2FS "/sbin/mke2fs"
@@ -28,6 +31,8 @@ struct state_req {
 	const char *name;		/* /dev/mapper/<name> */
 	uint32_t pcr_mask;		/* seal policy: PCR 7 + configured */
 	bool show_recovery;		/* provisioning makes a recovery key */
+	const char *fsuuid;		/* mke2fs -U; empty: mke2fs's own */
+	struct luks_key *vk;		/* filled on open (EVM's key derives from it) */
 };
 
 /* Why the TPM did not open the volume, for the console: the PCRs of the
@@ -52,6 +57,10 @@ struct state_diag {
  * I/O failures. */
 int state_open(struct tpm *t, const struct state_req *req,
 	       bool *ret_provisioned, struct state_diag *diag);
+
+/* The end of a provisioning: the volume is marked ready (luks_mark_ready)
+ * once everything first boot puts on it is there. */
+int state_mark_ready(const struct state_req *req);
 
 /* After a recovery-key unlock: seal a new secret to the PCRs as they are
  * now and replace the volume's systemd-tpm2 tokens with it (luks_reseal:

@@ -38,6 +38,9 @@ static const struct {
 	{ "tpm", "that the TPM is enabled in the firmware and its driver is built in (tpm.timeout)" },
 	{ "state", "the state partition ('state' in sealroot.conf) and the messages above: a volume that is neither blank nor sealroot's nor LUKS2 is never touched" },
 	{ "recovery", "the recovery key, or why the TPM refused (the PCR values above: PCR 7 is the Secure Boot state)" },
+	{ "evm", "that the kernel has EVM and encrypted keys, and the certificates in policies/keys/evm/ (the messages above)" },
+	{ "ima", "policies/ima-policy (sealroot-imalint) and the certificates in policies/keys/ima/: the line the kernel rejected is named above" },
+	{ "personalize", "state.factory (a directory of the root) and that the IMA policy appraises the state volume (state.fsuuid and its fsuuid=); a power cut here provisions again" },
 	{ "barrier", "the TPM: the seal policy's PCRs must be extended before the booted system runs" },
 	{ "switch_root", "that the root holds an executable init ('init' in sealroot.conf or init=)" },
 };

@@ -41,6 +41,8 @@ struct boot {
 	int rng_pid;			/* the entropy warm-up child, 0: none */
 	int fsmod_pid;			/* the state file system's module loader, 0: none */
 	char state_mount_path[320];	/* in the staged root */
+	struct luks_key vk;		/* the state volume's key, until evm derives from it */
+	char evm_blob[LUKS_EVM_BLOB_MAX];
 	uint64_t start_ms;
 	uint64_t start_cpu_ms[2];	/* user, system: PID 1 inherits the kernel's init time */
 	unsigned nstages;
@@ -75,6 +77,13 @@ int boot_state(struct boot *b);
 bool boot_state_recoverable(const struct boot *b, int err);
 int boot_recovery(struct boot *b);
 int boot_barrier(struct boot *b);
+
+/* Integrity of what runs (init/integrity.c): EVM with the state
+ * volume's key, the IMA policy, first-boot personalization and the
+ * volume marked ready. */
+int boot_evm(struct boot *b);
+int boot_ima(struct boot *b);
+int boot_personalize(struct boot *b);
 
 /* Load the modules packed for a file system type (fs-<type>.order). */
 int boot_load_fs_modules(const char *stage, const char *fstype);

@@ -18,6 +18,19 @@ static int sealed_state(struct boot *b)
 	if (boot_state_recoverable(b, r))
 		r = boot_stage(b, "recovery", boot_recovery);
 	if (r == 0)
+		r = boot_stage(b, "evm", boot_evm);
+	return r;
+}
+
+/* The policy loads after the unseal; a new volume is filled and marked
+ * ready once EVM and IMA are active; the barrier comes last. */
+static int integrity(struct boot *b)
+{
+	int r = boot_stage(b, "ima", boot_ima);
+
+	if (r == 0 && b->state_provisioned)
+		r = boot_stage(b, "personalize", boot_personalize);
+	if (r == 0 && boot_has_state(b))
 		r = boot_stage(b, "barrier", boot_barrier);
 	return r;
 }
@@ -41,6 +54,8 @@ int main(void)
 		r = boot_stage(&b, "mount", boot_mount);
 	if (r == 0 && boot_has_state(&b))
 		r = sealed_state(&b);
+	if (r == 0)
+		r = integrity(&b);
 	if (r == 0)
 		r = boot_stage(&b, "switch_root", boot_switch_root);
 	/* boot_switch_root returns only when init could not be executed */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "boot.h"
+#include "devprobe.h"
 #include "log.h"
 #include "luks.h"
 #include "measure.h"
@@ -148,6 +149,7 @@ int boot_tpm(struct boot *b)
 
 static void close_state(struct boot *b)
 {
+	explicit_bzero(&b->vk, sizeof(b->vk));
 	if (b->state_mounted && umount2(b->state_mount_path, MNT_DETACH) < 0)
 		log_warn("cleanup", "cannot unmount '%s': %s", b->state_mount_path,
 			 strerror(errno));
@@ -155,6 +157,28 @@ static void close_state(struct boot *b)
 	if (b->state_open)
 		(void)luks_deactivate(b->cfg.state_name);
 	b->state_open = false;
+}
+
+/* The IMA policy names the volume it appraises by this UUID: a volume
+ * with another would go unappraised. */
+static int check_fsuuid(struct boot *b, const char *dev)
+{
+	struct devids ids;
+	int r;
+
+	if (!b->cfg.state_fsuuid[0])
+		return 0;
+	r = devprobe_block(dev, &ids);
+	if (r < 0) {
+		log_err("state", "cannot read the file system UUID of '%s': %s", dev, strerror(-r));
+		return r;
+	}
+	if (strcmp(ids.uuid, b->cfg.state_fsuuid)) {
+		log_err("state", "cannot use '%s': its file system UUID is '%s', not state.fsuuid '%s' (the IMA policy would not appraise it)",
+			dev, ids.uuid, b->cfg.state_fsuuid);
+		return -EMEDIUMTYPE;
+	}
+	return 0;
 }
 
 /* In the new root, so the mount moves with it through switch_root. The
@@ -182,6 +206,9 @@ static int mount_state(struct boot *b)
 	if (r < 0)
 		return r;
 	snprintf(dev, sizeof(dev), "/dev/mapper/%s", b->cfg.state_name);
+	r = check_fsuuid(b, dev);
+	if (r < 0)
+		return r;
 	if (mount(dev, b->state_mount_path, "ext4", MS_NOSUID | MS_NODEV, "") < 0) {
 		r = -errno;
 		log_err("state", "cannot mount '%s' on '%s': %s", dev, b->cfg.state_mount,
@@ -193,13 +220,15 @@ static int mount_state(struct boot *b)
 	return 0;
 }
 
-static struct state_req state_req(const struct boot *b)
+static struct state_req state_req(struct boot *b)
 {
 	return (struct state_req){
 		.dev = b->devs[b->state].path,
 		.name = b->cfg.state_name,
 		.pcr_mask = b->pcr_mask,
 		.show_recovery = b->cfg.state_recovery == STATE_RECOVERY_SHOW,
+		.fsuuid = b->cfg.state_fsuuid,
+		.vk = &b->vk,
 	};
 }
 
@@ -291,7 +320,7 @@ int boot_recovery(struct boot *b)
 		if (r == -ETIMEDOUT || r == -EPIPE)
 			break;
 		if (r == 0)
-			r = luks_activate_recovery(dev, b->cfg.state_name, key);
+			r = luks_open_recovery(dev, b->cfg.state_name, key, &b->vk);
 		if (r < 0)
 			explicit_bzero(key, sizeof(key));
 	}

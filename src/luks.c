@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include <blkid/blkid.h>
+#include <json-c/json.h>
 #include <libcryptsetup.h>
 #include <openssl/evp.h>
 
@@ -506,13 +507,30 @@ int luks_tpm2_token(const char *dev, int start, struct tpm2token *ret_token,
 
 /* ---- activation ---- */
 
-static int unlock_slot(struct crypt_device *cd, const char *name, int slot,
-		       const char *pass, size_t len)
-{
-	int r = crypt_activate_by_passphrase(cd, name, slot, pass, len, 0);
+static int get_volume_key(struct crypt_device *cd, int keyslot,
+			  const char *pass, size_t len,
+			  uint8_t key[LUKS_VOLUME_KEY_MAX], size_t *ret_len);
 
-	if (r == -EPERM)
-		return -EKEYREJECTED;
+/* With ret_vk, the volume key is taken out first (the keyslot's KDF runs
+ * once) and the mapping activated by it: the caller derives the EVM key
+ * from the same bytes. */
+static int unlock_slot(struct crypt_device *cd, const char *name, int slot,
+		       const char *pass, size_t len, struct luks_key *ret_vk)
+{
+	int r;
+
+	if (!ret_vk) {
+		r = crypt_activate_by_passphrase(cd, name, slot, pass, len, 0);
+		if (r == -EPERM)
+			return -EKEYREJECTED;
+		return r < 0 ? r : 0;
+	}
+	r = get_volume_key(cd, slot, pass, len, ret_vk->bytes, &ret_vk->size);
+	if (r == 0 && name)
+		r = crypt_activate_by_volume_key(cd, name, (const char *)ret_vk->bytes,
+						 ret_vk->size, 0);
+	if (r < 0)
+		explicit_bzero(ret_vk, sizeof(*ret_vk));
 	return r < 0 ? r : 0;
 }
 
@@ -538,6 +556,12 @@ static int check_passphrase(const char *p, size_t *ret_len)
 int luks_activate(const char *dev, const char *name, int keyslot,
 		  const char *passphrase)
 {
+	return luks_open(dev, name, keyslot, passphrase, NULL);
+}
+
+int luks_open(const char *dev, const char *name, int keyslot,
+	      const char *passphrase, struct luks_key *ret_vk)
+{
 	char why[TPM2TOKEN_MSG_MAX];
 	struct crypt_device *cd;
 	size_t len;
@@ -553,7 +577,7 @@ int luks_activate(const char *dev, const char *name, int keyslot,
 		return r;
 	r = check_keyslot(cd, keyslot, why, sizeof(why));
 	if (r == 0) {
-		r = unlock_slot(cd, name, keyslot, passphrase, len);
+		r = unlock_slot(cd, name, keyslot, passphrase, len, ret_vk);
 		snprintf(why, sizeof(why), "keyslot %d: %s", keyslot,
 			 unlock_reason(r));
 	}
@@ -566,8 +590,8 @@ int luks_activate(const char *dev, const char *name, int keyslot,
 /* Every keyslot of every systemd-recovery token, until one opens: that
  * keyslot is returned, its token in *ret_token. */
 static int unlock_recovery(struct crypt_device *cd, const char *name,
-			   const char *key, int *ret_token, char *why,
-			   size_t size)
+			   const char *key, struct luks_key *ret_vk,
+			   int *ret_token, char *why, size_t size)
 {
 	int max = crypt_token_max(CRYPT_LUKS2), r = -ENOENT;
 
@@ -580,7 +604,7 @@ static int unlock_recovery(struct crypt_device *cd, const char *name,
 			    check_keyslot(cd, slot, why, size) < 0)
 				continue;
 			r = unlock_slot(cd, name, slot, key,
-					TPM2TOKEN_RECOVERY_LEN);
+					TPM2TOKEN_RECOVERY_LEN, ret_vk);
 			if (r == 0) {
 				*ret_token = id;
 				return slot;
@@ -595,6 +619,12 @@ static int unlock_recovery(struct crypt_device *cd, const char *name,
 int luks_activate_recovery(const char *dev, const char *name,
 			   const char *recovery_key)
 {
+	return luks_open_recovery(dev, name, recovery_key, NULL);
+}
+
+int luks_open_recovery(const char *dev, const char *name,
+		       const char *recovery_key, struct luks_key *ret_vk)
+{
 	char key[TPM2TOKEN_RECOVERY_LEN + 1], why[TPM2TOKEN_MSG_MAX];
 	struct crypt_device *cd;
 	int id, r;
@@ -608,7 +638,7 @@ int luks_activate_recovery(const char *dev, const char *name,
 	r = cd_load(dev, &cd);
 	if (r < 0)
 		goto out_wipe_key;
-	r = unlock_recovery(cd, name, key, &id, why, sizeof(why));
+	r = unlock_recovery(cd, name, key, ret_vk, &id, why, sizeof(why));
 	if (r < 0)
 		log_err(STAGE, "cannot activate '%s' with the recovery key: %s",
 			dev, why);
@@ -717,6 +747,87 @@ int luks_volume_key(const char *dev, int keyslot, const char *passphrase,
 out_wipe_key:
 	explicit_bzero(key, sizeof(key));
 	return r;
+}
+
+/* ---- the EVM key's blob ---- */
+
+/* The kernel's encrypted evm-key, as keyctl reads it: encrypted and
+ * authenticated under a key only the volume key gives (evm.c), so it can
+ * sit in the clear header, where it is read before anything is mounted.
+ * A token with no keyslot: systemd's tools skip its type. */
+static int evm_token(struct crypt_device *cd, int *ret_id, char *blob,
+		     size_t size)
+{
+	int max = crypt_token_max(CRYPT_LUKS2);
+
+	for (int id = 0; id < max; id++) {
+		const char *json = NULL, *v;
+		struct json_object *o, *f;
+		int r = -EBADMSG;
+
+		if (!token_is(cd, id, LUKS_EVM_TOKEN) ||
+		    crypt_token_json_get(cd, id, &json) < 0 || !json)
+			continue;
+		o = json_tokener_parse(json);
+		if (o && json_object_object_get_ex(o, LUKS_EVM_TOKEN "-blob", &f) &&
+		    json_object_is_type(f, json_type_string)) {
+			v = json_object_get_string(f);
+			if (strlen(v) < size) {
+				if (blob)
+					strcpy(blob, v);
+				r = 0;
+			}
+		}
+		json_object_put(o);
+		*ret_id = id;
+		return r;
+	}
+	return -ENOENT;
+}
+
+int luks_evm_blob(const char *dev, char ret_blob[LUKS_EVM_BLOB_MAX])
+{
+	struct crypt_device *cd;
+	int id, r;
+
+	r = cd_load(dev, &cd);
+	if (r < 0)
+		return r;
+	r = evm_token(cd, &id, ret_blob, LUKS_EVM_BLOB_MAX);
+	crypt_free(cd);
+	if (r == -EBADMSG)
+		log_err(STAGE, "cannot read the EVM key of '%s': token %d is malformed",
+			dev, id);
+	return r;
+}
+
+int luks_evm_blob_save(const char *dev, const char *blob)
+{
+	char json[LUKS_EVM_BLOB_MAX + 96];
+	struct crypt_device *cd;
+	int id, r;
+
+	if (strlen(blob) >= LUKS_EVM_BLOB_MAX || strpbrk(blob, "\"\\\n"))
+		return -EINVAL;
+	r = cd_load(dev, &cd);
+	if (r < 0)
+		return r;
+	r = evm_token(cd, &id, NULL, LUKS_EVM_BLOB_MAX);
+	if (r != -ENOENT) {
+		crypt_free(cd);
+		log_err(STAGE, "cannot save the EVM key of '%s': token %d holds one already",
+			dev, id);
+		return -EEXIST;
+	}
+	snprintf(json, sizeof(json), "{\"type\":\"%s\",\"keyslots\":[],\"%s-blob\":\"%s\"}",
+		 LUKS_EVM_TOKEN, LUKS_EVM_TOKEN, blob);
+	r = crypt_token_json_set(cd, CRYPT_ANY_TOKEN, json);
+	crypt_free(cd);
+	if (r < 0) {
+		log_err(STAGE, "cannot save the EVM key of '%s': %s", dev, strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 /* ---- provisioning: the header in memory ---- */
@@ -985,7 +1096,7 @@ static int verify(const char *dev, const uint8_t secret[TPM2TOKEN_SECRET_SIZE],
 		return r;
 	r = tpm2token_passphrase(secret, pass);
 	if (r == 0)
-		r = unlock_slot(cd, NULL, slot, pass, TPM2TOKEN_PASSPHRASE_LEN);
+		r = unlock_slot(cd, NULL, slot, pass, TPM2TOKEN_PASSPHRASE_LEN, NULL);
 	explicit_bzero(pass, sizeof(pass));
 	crypt_free(cd);
 	return r;
@@ -1196,7 +1307,7 @@ static int reseal_add(struct crypt_device *cd, const char *key,
 {
 	int r;
 
-	r = unlock_recovery(cd, NULL, key, &s->recovery_token, why, size);
+	r = unlock_recovery(cd, NULL, key, NULL, &s->recovery_token, why, size);
 	if (r < 0)
 		return r;
 	s->recovery_keyslot = r;
@@ -1242,7 +1353,7 @@ static int reseal_verify(struct crypt_device *cd,
 	r = tpm2token_passphrase(secret, pass);
 	if (r == 0)
 		r = unlock_slot(cd, NULL, s->tpm_keyslot, pass,
-				TPM2TOKEN_PASSPHRASE_LEN);
+				TPM2TOKEN_PASSPHRASE_LEN, NULL);
 	explicit_bzero(pass, sizeof(pass));
 	if (r < 0)
 		snprintf(why, size, "new keyslot %d: %s", s->tpm_keyslot,

@@ -139,15 +139,18 @@ out_wipe:
 
 /* mke2fs on the open mapping: ext4 with the built-in defaults (no
  * mke2fs.conf in the initramfs), lazy init so a large volume is quick. */
-static int make_fs(const char *name)
+static int make_fs(const char *name, const char *fsuuid)
 {
-	char dev[80];
+	char dev[80], uuid[40];
+	bool u = fsuuid && *fsuuid;
 	char *const argv[] = { STATE_MKE2FS, "-q", "-F", "-t", "ext4", "-E",
-			       "lazy_itable_init=1,lazy_journal_init=1", dev, NULL };
+			       "lazy_itable_init=1,lazy_journal_init=1",
+			       u ? "-U" : dev, u ? uuid : NULL, dev, NULL };
 	int status = 0, fd;
 	pid_t pid;
 
 	snprintf(dev, sizeof(dev), "/dev/mapper/%s", name);
+	snprintf(uuid, sizeof(uuid), "%s", fsuuid ? fsuuid : "");
 	pid = fork();
 	if (pid < 0) {
 		log_err(STAGE, "cannot run '%s': fork: %s", STATE_MKE2FS, strerror(errno));
@@ -215,14 +218,14 @@ static int provision(struct tpm *t, const struct state_req *req)
 	}
 	explicit_bzero(secret, sizeof(secret));
 	if (r == 0)
-		r = luks_activate(req->dev, req->name, slots.tpm_keyslot, pass);
+		r = luks_open(req->dev, req->name, slots.tpm_keyslot, pass, req->vk);
 	explicit_bzero(pass, sizeof(pass));
 	if (r == 0)
-		r = make_fs(req->name);
-	if (r == 0) {
-		log_info(STAGE, "'%s': file system made, marking the volume ready", req->dev);
-		r = luks_mark_ready(req->dev);
-	}
+		r = make_fs(req->name, req->fsuuid);
+	if (r == 0)
+		log_info(STAGE, "'%s': file system made%s%s; the volume is marked ready after EVM, IMA and personalization",
+			 req->dev, req->fsuuid && *req->fsuuid ? ", UUID " : "",
+			 req->fsuuid ? req->fsuuid : "");
 	if (r == 0 && rkey[0])
 		show_recovery_key(req->dev, rkey);
 	explicit_bzero(rkey, sizeof(rkey));
@@ -301,7 +304,7 @@ static int open_token(struct tpm *t, const struct state_req *req,
 	r = tpm2token_passphrase(secret, pass);
 	explicit_bzero(secret, sizeof(secret));
 	if (r == 0)
-		r = luks_activate(req->dev, req->name, (int)tok->keyslot, pass);
+		r = luks_open(req->dev, req->name, (int)tok->keyslot, pass, req->vk);
 	explicit_bzero(pass, sizeof(pass));
 	ret_ms[1] = now_ms() - start - ret_ms[0];
 	return r;
@@ -373,6 +376,15 @@ int state_open(struct tpm *t, const struct state_req *req,
 	r = unlock(t, req, diag);
 	if (r == 0)
 		*ret_provisioned = false;
+	return r;
+}
+
+int state_mark_ready(const struct state_req *req)
+{
+	int r = luks_mark_ready(req->dev);
+
+	if (r == 0)
+		log_notice(STAGE, "'%s' is ready: later boots open it, never format it", req->dev);
 	return r;
 }
 

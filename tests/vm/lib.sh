@@ -121,7 +121,8 @@ vm_stage_tree() {	# STAGE TREE [OVERLAY...]
 		vm_die "cannot stage '$tree'"
 	for o in "$@"; do
 		[ -d "$o" ] || vm_die "overlay '$o' is not a directory"
-		tar -C "$o" -cf - . | tar -C "$stage" -xf - --keep-directory-symlink ||
+		tar --xattrs --xattrs-include='*' -C "$o" -cf - . |
+			tar --xattrs --xattrs-include='*' -C "$stage" -xf - --keep-directory-symlink ||
 			vm_die "cannot apply overlay '$o'"
 	done
 }

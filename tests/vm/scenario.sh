@@ -20,7 +20,10 @@
 #   sc_recovery_key LOG         the recovery key sealroot displayed once
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro"
+# lsm= without bpf: with the BPF LSM active, Debian's 6.1 kernel oopses
+# creating a file once EVM's HMAC key is loaded (sealroot refuses EVM then).
+SC_LSM="lsm=landlock,lockdown,yama,loadpin,safesetid,integrity,apparmor"
+SC_CMDLINE_BASE="console=ttyS0 printk.time=1 ro $SC_LSM"
 # A plain (unverified) root, by its fixed PARTLABEL from tests/vm/mkimage;
 # sealroot boots it only after sc_unverified_root (production never does).
 SC_CMDLINE_PLAIN="$SC_CMDLINE_BASE root=PARTLABEL=sealroot-root"
@@ -212,4 +215,74 @@ sc_put_le64() {	# FILE OFFSET VALUE
 	done
 	# shellcheck disable=SC2059
 	printf "$bytes" | dd of="$1" bs=1 seek="$2" count=8 conv=notrunc status=none
+}
+
+# ---- integrity of what runs (EVM, IMA, personalization) ----
+
+SC_FSUUID=5e1f0a2b-7c3d-4e5f-8a9b-c0d1e2f3a4b5
+# The kernel's boot policy until sealroot loads the packed one: tcb
+# measures what is read by path, the packed policy among it. rootfstype=
+# (any) makes the initramfs a ramfs, which tcb measures (on tmpfs, the
+# default, tcb measures nothing of the initramfs, not even the modules).
+SC_IMA_BOOT="ima_policy=tcb rootfstype=erofs"
+SC_FACTORY=/usr/share/sealroot-factory
+
+# The state volume as sc_state_begin, plus: its file system UUID, an IMA
+# policy that appraises exactly it (hash, with EVM) and measures what
+# runs, a test certificate for _ima, and a factory tree in the root
+# (/var/lib/factory-test: plain files, three to tamper with, a file
+# signed with the certificate's key, a symlink, a directory owned by
+# 1000:1000) with the integrity hook. Before sc_verity_root.
+sc_integrity_begin() {	# [FACTORY-MB]: also a file of that many MiB (power cuts)
+	local f=$W/root/overlay$SC_FACTORY/lib/factory-test
+	sc_state_begin
+	vm_hook "$W/root/overlay" integrity
+	sc_conf state.fsuuid "$SC_FSUUID"
+	sc_conf state.factory "$SC_FACTORY"
+	sc_conf evm on
+	sc_conf ima on
+	cat >"$W/policies/ima-policy" <<POLICY
+# Test policy: pseudo file systems left alone, what runs measured, the
+# state volume appraised by hash with EVM.
+dont_measure fsmagic=0x9fa0
+dont_measure fsmagic=0x62656572
+dont_measure fsmagic=0x64626720
+dont_measure fsmagic=0x1021994
+dont_measure fsmagic=0x73636673
+dont_measure fsmagic=0x27e0eb
+dont_measure fsmagic=0x63677270
+dont_appraise fsmagic=0x9fa0
+dont_appraise fsmagic=0x62656572
+dont_appraise fsmagic=0x64626720
+dont_appraise fsmagic=0x1021994
+dont_appraise fsmagic=0x73636673
+dont_appraise fsmagic=0x27e0eb
+dont_appraise fsmagic=0x63677270
+measure func=BPRM_CHECK
+measure func=MMAP_CHECK mask=MAY_EXEC
+measure func=MODULE_CHECK
+measure func=FIRMWARE_CHECK
+measure func=POLICY_CHECK
+appraise fsuuid=$SC_FSUUID
+POLICY
+	mkdir -p "$W/policies/keys/ima" "$f/sub"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=sealroot-test-ima \
+		-keyout "$W/ima-key.pem" -out "$W/ima-cert.pem" \
+		-addext keyUsage=digitalSignature -addext subjectKeyIdentifier=hash \
+		>/dev/null 2>&1 || vm_die "openssl could not make the IMA test certificate"
+	openssl x509 -in "$W/ima-cert.pem" -outform DER -out "$W/policies/keys/ima/test.der"
+	printf 'plain file\n' >"$f/plain"
+	for n in tamper-content tamper-ima tamper-mode; do
+		printf 'a file to change offline: %s\n' "$n" >"$f/$n"
+	done
+	chmod 0644 "$f/tamper-mode"
+	printf 'signed in the factory\n' >"$f/signed"
+	printf 'owned by 1000\n' >"$f/sub/user-file"
+	chown -R 1000:1000 "$f/sub"
+	ln -s plain "$f/link"
+	[ -z "${1:-}" ] || head -c "$(($1 * 1048576))" /dev/urandom >"$f/big"
+	evmctl ima_sign --key "$W/ima-key.pem" -a sha256 "$f/signed" >/dev/null ||
+		vm_die "evmctl could not sign the factory file"
+	getfattr -n security.ima "$f/signed" >/dev/null 2>&1 ||
+		vm_die "the build directory's file system kept no security.ima"
 }
