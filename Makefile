@@ -254,13 +254,16 @@ demo: all
 bench: all test-packages
 	tests/bench/run $(BENCH_ARGS)
 
-install: $(O)/init tools mkinitramfs
-	install -D -m 0755 $(O)/init $(DESTDIR)$(PREFIX)/lib/sealroot/init
-	install -D -m 0755 $(O)/host/sealroot-lint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-lint
-	install -D -m 0755 $(O)/host/sealroot-mkcpio $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-mkcpio
-	install -D -m 0755 $(O)/host/sealroot-imalint $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-imalint
-	install -D -m 0755 $(O)/host/sealroot-audit $(DESTDIR)$(PREFIX)/lib/sealroot/sealroot-audit
+# The packer as $(PREFIX)/bin/sealroot-mkinitramfs; what it packs and runs
+# (init, mke2fs, every tool of HOST_TOOLS: a new one is installed by being
+# there) in $(PREFIX)/lib/sealroot; the default policies, examples included,
+# in $(PREFIX)/share/sealroot/policies. The packer finds them relative to
+# its own path, so DESTDIR staging and a moved prefix both work.
+install: all
 	install -D -m 0755 mkinitramfs $(DESTDIR)$(PREFIX)/bin/sealroot-mkinitramfs
+	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/lib/sealroot $(O)/init $(O)/mke2fs $(HOST_TOOLS)
+	cd policies && find . -type f -exec install -D -m 0644 {} \
+		'$(DESTDIR)$(PREFIX)/share/sealroot/policies/{}' \;
 
 clean:
 	rm -rf $(O)

@@ -115,6 +115,12 @@ int config_parse_cmdline(struct config *cfg, const char *cmdline,
 /* The effective configuration as "key=value" lines, one per key. */
 void config_print(const struct config *cfg, FILE *out);
 
+/* The key table itself, one line per key, tab separated: name, built-in
+ * default, command line name and its rule (set, fill, same, raise; "-"
+ * for both when the key is file only), allowed values (a|b|c, MIN..MAX,
+ * or what a string must be). README's reference is checked against it. */
+void config_print_keys(FILE *out);
+
 const char *config_failure_action_name(enum failure_action a);
 
 /* v[0..len) for a message, into buf: control, non-ASCII and backslash

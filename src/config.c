@@ -637,17 +637,61 @@ int config_parse_cmdline(struct config *cfg, const char *cmdline,
 	return r;
 }
 
+static void print_value(const struct config *cfg, const struct key *k, FILE *out)
+{
+	const char *field = (const char *)cfg + k->offset;
+
+	if (k->type == KEY_UINT)
+		fprintf(out, "%u", *(const unsigned *)field);
+	else if (k->type == KEY_ENUM)
+		fputs(k->choices[*(const int *)field], out);
+	else
+		fputs(field, out);
+}
+
 void config_print(const struct config *cfg, FILE *out)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
-		const char *field = (const char *)cfg + k->offset;
+		fprintf(out, "%s=", keys[i].name);
+		print_value(cfg, &keys[i], out);
+		fputc('\n', out);
+	}
+}
 
-		if (k->type == KEY_UINT)
-			fprintf(out, "%s=%u\n", k->name, *(const unsigned *)field);
-		else if (k->type == KEY_ENUM)
-			fprintf(out, "%s=%s\n", k->name, k->choices[*(const int *)field]);
-		else
-			fprintf(out, "%s=%s\n", k->name, field);
+static const char *const rule_names[] = {
+	[CMDLINE_OVERRIDE] = "set",
+	[CMDLINE_FILL] = "fill",
+	[CMDLINE_SAME] = "same",
+	[CMDLINE_RAISE] = "raise",
+};
+
+static void print_allowed(const struct key *k, FILE *out)
+{
+	if (k->type == KEY_UINT) {
+		fprintf(out, "%u..%u", k->min, k->max);
+		return;
+	}
+	if (k->type == KEY_STRING) {
+		fputs(k->expect, out);
+		return;
+	}
+	for (int i = 0; k->choices[i]; i++)
+		fprintf(out, "%s%s", i ? "|" : "", k->choices[i]);
+}
+
+void config_print_keys(FILE *out)
+{
+	struct config def;
+
+	config_defaults(&def);
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+
+		fprintf(out, "%s\t", k->name);
+		print_value(&def, k, out);
+		fprintf(out, "\t%s\t%s\t", k->cmdline ? k->cmdline : "-",
+			k->cmdline ? rule_names[k->rule] : "-");
+		print_allowed(k, out);
+		fputc('\n', out);
 	}
 }

@@ -3,6 +3,7 @@
  * runs. mkinitramfs calls it before packing anything.
  *
  *   sealroot-lint [--print] [--cmdline STRING] FILE
+ *   sealroot-lint --keys
  *
  * Errors are printed as FILE:LINE: message (FILE: message for the whole
  * file), "kernel command line: message" and "device plan: message", and
@@ -11,7 +12,8 @@
  * (a production image must have a verified root). Without it only the
  * file is checked: the command line may still complete it. With --print,
  * the effective configuration (defaults included, the command line
- * applied) is printed as key=value lines. */
+ * applied) is printed as key=value lines. --keys prints the parser's key
+ * table (config_print_keys): the source of truth for the reference. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,10 +30,14 @@ struct args {
 static int usage(FILE *out)
 {
 	fputs("usage: sealroot-lint [--print] [--cmdline STRING] FILE\n"
+	      "       sealroot-lint --keys\n"
 	      "Check a sealroot.conf, and with --cmdline the kernel command line\n"
 	      "and the device plan as the device sees them; exit 1 on any error.\n"
 	      "  --print    print the effective configuration as key=value\n"
-	      "  --cmdline  the UKI's kernel command line (.cmdline)\n",
+	      "  --cmdline  the UKI's kernel command line (.cmdline)\n"
+	      "  --keys     print every key, tab separated: name, default, command\n"
+	      "             line name, its rule (set, fill, same, raise), allowed\n"
+	      "             values; '-' for a key the command line cannot set\n",
 	      out);
 	return out == stdout ? 0 : 2;
 }
@@ -92,6 +98,10 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "--help"))
 		return usage(stdout);
+	if (argc == 2 && !strcmp(argv[1], "--keys")) {
+		config_print_keys(stdout);
+		return 0;
+	}
 	if (parse_args(argc, argv, &args) < 0)
 		return usage(stderr);
 	config_defaults(&cfg);

@@ -89,9 +89,9 @@ build() {
 	"$mk" --init "$init" --policies "$tmp/pol" --tool-dir "$tooldir" \
 		--moddir "$SEALROOT_MODDIR" --kernel "$SEALROOT_KERNEL" \
 		--cmdline "console=ttyS0 root=PARTLABEL=sealroot-root" \
-		--key "$snakeoil_key" --key-pass pass:snakeoil --cert "$snakeoil_cert" \
+		--key "$snakeoil_key" --key-pass-fd 3 --cert "$snakeoil_cert" \
 		--output "$out/uki.efi" --initramfs "$out/initrd.img" "$@" \
-		>"$out/log" 2>&1
+		>"$out/log" 2>&1 3< <(printf 'snakeoil\n')
 }
 
 test_build_twice() {

@@ -8,7 +8,8 @@
 #   vm_kernel                      set KERNEL, MODDIR, KVER (tests/vm/kernel)
 #   vm_basetree                    set VM_TREE (tests/vm/basetree)
 #   vm_workdir NAME                print a fresh work dir: ${SEALROOT_VM_WORK:-<repo>/build/vm}/NAME
-#   vm_snakeoil_key                print the path of the decrypted snakeoil key (cached, 0600)
+#   vm_snakeoil_key                print the path of the snakeoil key (encrypted, as OVMF ships it)
+#   vm_snakeoil_pass               print its passphrase, for a pipe (never argv): 3< <(vm_snakeoil_pass)
 #   vm_snakeoil_cert               print the snakeoil certificate path (in OVMF's db)
 #   vm_make_uki OUT KERNEL INITRD CMDLINE [--unsigned]
 #                                  systemd-stub UKI, signed with the snakeoil key
@@ -61,19 +62,13 @@ vm_workdir() {
 
 vm_snakeoil_cert() { echo /usr/share/ovmf/PkKek-1-snakeoil.pem; }
 
-vm_snakeoil_key() {
-	local k=$VM_CACHE/keys/snakeoil.key tmp
-	if [ ! -s "$k" ]; then
-		mkdir -p "$VM_CACHE/keys"
-		chmod 700 "$VM_CACHE/keys"
-		tmp=$(mktemp "$VM_CACHE/keys/.key.XXXXXX")
-		openssl rsa -in /usr/share/ovmf/PkKek-1-snakeoil.key -passin pass:snakeoil \
-			-out "$tmp" 2>/dev/null || { rm -f "$tmp"; vm_die "cannot decrypt the snakeoil key"; }
-		chmod 600 "$tmp"
-		mv -f "$tmp" "$k"
-	fi
-	echo "$k"
-}
+# The snakeoil key stays encrypted on disk, as the integrator's own would:
+# its passphrase (published with it, /usr/share/doc/ovmf/README.Debian)
+# goes to mkinitramfs or openssl through a pipe, and the decrypted key to
+# sbsign through another; no file holds it.
+vm_snakeoil_key() { echo /usr/share/ovmf/PkKek-1-snakeoil.key; }
+
+vm_snakeoil_pass() { printf 'snakeoil\n'; }
 
 # UKI with the section layout systemd-stub 252 expects (ukify's addresses).
 vm_make_uki() {	# OUT KERNEL INITRD CMDLINE [--unsigned]
@@ -91,8 +86,9 @@ vm_make_uki() {	# OUT KERNEL INITRD CMDLINE [--unsigned]
 		--add-section .initrd="$initrd" --change-section-vma .initrd=0x3000000 \
 		"$VM_STUB" "$d/uki.efi" || { rm -rf "$d"; vm_die "objcopy failed"; }
 	if [ "$sign" = 1 ]; then
-		sbsign --key "$(vm_snakeoil_key)" --cert "$(vm_snakeoil_cert)" \
-			--output "$out" "$d/uki.efi" 2>/dev/null || { rm -rf "$d"; vm_die "sbsign failed"; }
+		sbsign --key <(openssl pkey -in "$(vm_snakeoil_key)" -passin fd:3 3< <(vm_snakeoil_pass)) \
+			--cert "$(vm_snakeoil_cert)" --output "$out" "$d/uki.efi" 2>/dev/null ||
+			{ rm -rf "$d"; vm_die "sbsign failed"; }
 	else
 		mv -f "$d/uki.efi" "$out"
 	fi

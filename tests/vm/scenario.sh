@@ -90,11 +90,11 @@ sc_uki() {	# OUT [mkinitramfs args...]; signed unless --unsigned is given
 	local out=$1 sign=()
 	shift
 	[[ " $* " == *" --unsigned "* ]] ||
-		sign=(--key "$(vm_snakeoil_key)" --cert "$(vm_snakeoil_cert)")
+		sign=(--key "$(vm_snakeoil_key)" --key-pass-fd 3 --cert "$(vm_snakeoil_cert)")
 	"$VM_REPO/mkinitramfs" --init "$VM_REPO/build/init" \
 		--tool-dir "${SC_TOOL_DIR:-$VM_REPO/build/host}" --policies "$W/policies" \
 		--kernel "$KERNEL" --moddir "$MODDIR" "${sign[@]}" \
-		--output "$out" "$@"
+		--output "$out" "$@" 3< <(vm_snakeoil_pass)
 }
 
 sc_pass() { echo "PASS $SC_NAME/$1"; }
