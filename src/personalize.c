@@ -63,6 +63,17 @@ static int copy_xattrs(const char *src, int sfd, const char *dst, int dfd)
 	return 0;
 }
 
+/* Owner first (chown clears set-id bits), then the mode, then the
+ * attributes (security.capability after chown, which clears it). */
+static int set_meta(struct walk *w, int sfd, int dfd, const struct stat *st)
+{
+	if (fchown(dfd, st->st_uid, st->st_gid) < 0)
+		return fail("set the owner of", w->dst, -errno);
+	if (fchmod(dfd, st->st_mode & 07777) < 0)
+		return fail("set the mode of", w->dst, -errno);
+	return copy_xattrs(w->src, sfd, w->dst, dfd);
+}
+
 static int copy_data(int sfd, int dfd, const char *src, uint64_t *bytes,
 		     uint8_t digest[32])
 {
@@ -127,12 +138,8 @@ static int copy_file(struct walk *w, const struct stat *st)
 		goto out_close_src;
 	}
 	r = copy_data(sfd, dfd, w->src, &w->st.bytes, digest);
-	if (r == 0 && fchown(dfd, st->st_uid, st->st_gid) < 0)
-		r = fail("set the owner of", w->dst, -errno);
-	if (r == 0 && fchmod(dfd, st->st_mode & 07777) < 0)
-		r = fail("set the mode of", w->dst, -errno);
 	if (r == 0)
-		r = copy_xattrs(w->src, sfd, w->dst, dfd);
+		r = set_meta(w, sfd, dfd, st);
 	if (r == 0 && w->label)
 		r = label_file(w, sfd, dfd, digest);
 	if (close(dfd) < 0 && r == 0)
@@ -180,12 +187,8 @@ static int dir_meta(struct walk *w, const struct stat *st)
 	dfd = open(w->dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sfd < 0 || dfd < 0)
 		r = fail("open the directory", sfd < 0 ? w->src : w->dst, -errno);
-	if (r == 0 && fchown(dfd, st->st_uid, st->st_gid) < 0)
-		r = fail("set the owner of", w->dst, -errno);
-	if (r == 0 && fchmod(dfd, st->st_mode & 07777) < 0)
-		r = fail("set the mode of", w->dst, -errno);
 	if (r == 0)
-		r = copy_xattrs(w->src, sfd, w->dst, dfd);
+		r = set_meta(w, sfd, dfd, st);
 	if (sfd >= 0)
 		close(sfd);
 	if (dfd >= 0)
