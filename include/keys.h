@@ -23,12 +23,18 @@ int keys_read(int32_t id, char *buf, size_t size, size_t *ret_len);
  * (the kernel's garbage collector frees and wipes it). */
 void keys_drop(int32_t id, int32_t ring);
 
+/* The id of the keyring named name in the text of /proc/keys (a
+ * description "name" or "name: ..."), -ENOENT if none. */
+int keys_find_keyring(const char *proc_keys, const char *name, int32_t *ret_id);
+
 /* Certificates: every regular file in dir (x509, DER: mkinitramfs
  * converts PEM) added as an asymmetric key to a keyring named ring_name
  * (_ima, _evm: the names the kernel looks up where it has no trusted
  * keyring of its own) made in root's user keyring; the keyring is then
  * closed to further keys. A certificate the kernel rejects is an error
- * naming the file. No dir, or an empty one: 0 keys, no keyring. */
+ * naming the file. No dir, or an empty one: 0 keys, no keyring. Where
+ * the kernel has a trusted keyring of its own for them (.ima, .evm), the
+ * certificates go there (it takes only ones signed by a key it trusts). */
 int keys_load_certs(const char *stage, const char *dir, const char *ring_name,
 		    unsigned *ret_count);
 

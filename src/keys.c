@@ -91,6 +91,45 @@ static int load_cert(const char *stage, int dirfd, const char *name,
 	return r;
 }
 
+int keys_find_keyring(const char *proc_keys, const char *name, int32_t *ret_id)
+{
+	const char *line = proc_keys;
+	size_t n = strlen(name);
+
+	while (line && *line) {
+		unsigned long id;
+		char type[16], desc[64];
+
+		if (sscanf(line, "%lx %*s %*s %*s %*s %*s %*s %15s %63s", &id, type, desc) == 3 &&
+		    !strcmp(type, "keyring") && !strncmp(desc, name, n) &&
+		    (desc[n] == ':' || desc[n] == 0) && id > 0 && id <= INT32_MAX) {
+			*ret_id = (int32_t)id;
+			return 0;
+		}
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/* The kernel's own keyring for ring_name ("_ima" -> ".ima"), made at
+ * boot where CONFIG_INTEGRITY_TRUSTED_KEYRING is set: then the kernel
+ * looks there, never at ours, and only takes certificates signed by a
+ * key it trusts (a refusal names the file). */
+static int32_t trusted_keyring(const char *ring_name)
+{
+	static char text[64 * 1024];
+	char name[16];
+	size_t len = 0;
+	int32_t id;
+
+	if (ring_name[0] != '_' || read_file("/proc/keys", text, sizeof(text) - 1, &len) < 0)
+		return 0;
+	text[len] = 0;
+	snprintf(name, sizeof(name), ".%s", ring_name + 1);
+	return keys_find_keyring(text, name, &id) == 0 ? id : 0;
+}
+
 /* Sorted, so the order of the keyring is the same on every device. */
 static int cert_filter(const struct dirent *d)
 {
@@ -101,13 +140,18 @@ int keys_load_certs(const char *stage, const char *dir, const char *ring_name,
 		    unsigned *ret_count)
 {
 	struct dirent **names = NULL;
-	int32_t ring = 0;
+	int32_t ring = 0, trusted;
 	int dirfd, n, i, r = 0;
 
 	*ret_count = 0;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	trusted = trusted_keyring(ring_name);
+	if (trusted > 0) {
+		ring = trusted;
+		log_info(stage, "the kernel has its own keyring for '%s': loading into it", ring_name);
+	}
 	n = scandir(dir, &names, cert_filter, alphasort);
 	if (n < 0)
 		r = -errno;
@@ -120,7 +164,7 @@ int keys_load_certs(const char *stage, const char *dir, const char *ring_name,
 	}
 	free(names);
 	close(dirfd);
-	if (r == 0 && ring > 0 &&
+	if (r == 0 && ring > 0 && ring != trusted &&
 	    (syscall(SYS_keyctl, KEYCTL_RESTRICT_KEYRING, ring, NULL, NULL) < 0 ||
 	     syscall(SYS_keyctl, KEYCTL_SETPERM, ring, KEYRING_PERM) < 0)) {
 		r = -errno;

@@ -135,6 +135,21 @@ static void test_lsm_conflict(void)
 	CHECK(!evm_lsm_conflict(deb, "garbage"));
 }
 
+static void test_find_keyring(void)
+{
+	static const char text[] =
+		"111c3e20 I--Q---     1 perm 0c030000     0 65534 keyring   .user_reg: 2\n"
+		"1bae8c57 I------     1 perm 1f0b0000     0     0 keyring   .imax: empty\n"
+		"2bae8c57 I------     1 perm 1f0b0000     0     0 user      .ima: 32\n"
+		"0aa1bb2c I------     1 perm 1f0b0000     0     0 keyring   .ima: 1\n";
+	int32_t id = 0;
+
+	CHECK(keys_find_keyring(text, ".ima", &id) == 0 && id == 0x0aa1bb2c);
+	CHECK(keys_find_keyring(text, ".evm", &id) == -ENOENT);
+	CHECK(keys_find_keyring(text, ".user_reg", &id) == 0 && id == 0x111c3e20);
+	CHECK(keys_find_keyring("", ".ima", &id) == -ENOENT);
+}
+
 static void test_policy_lines(void)
 {
 	static const char text[] = "# c\n\n  \nmeasure func=BPRM_CHECK\n\t# x\ndont_measure fsmagic=0x9fa0";
@@ -259,6 +274,7 @@ int main(int argc, char **argv)
 	RUN(test_blob_valid);
 	RUN(test_keys_roundtrip);
 	RUN(test_lsm_conflict);
+	RUN(test_find_keyring);
 	RUN(test_policy_lines);
 	RUN(test_policy_load);
 	RUN(test_personalize);
