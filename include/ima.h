@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IMA_POLICY_PATH "/etc/ima-policy"	/* mkinitramfs packs it (imapolicy.h) */
+#include "imapolicy.h"
+
+#define IMA_POLICY_PATH IMAPOLICY_PATH	/* where mkinitramfs packs it */
 #define IMA_SECFS_DIR "/sys/kernel/security/ima"
 #define IMA_POLICY_MAX (64 * 1024)
 

@@ -15,6 +15,10 @@ int read_file(const char *path, char *buf, size_t size, size_t *ret_len);
 int status_field_kb(const char *status, const char *field,
 		    unsigned long *ret_kb);
 
+/* The value of one base64 digit (RFC 4648, standard alphabet), -1 for
+ * anything else ('=' included). */
+int b64_value(char c);
+
 /* Milliseconds of CLOCK_MONOTONIC (comparable with kernel timestamps,
  * which count from boot). */
 uint64_t now_ms(void);

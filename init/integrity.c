@@ -21,8 +21,6 @@
 #include "switchroot.h"
 #include "util.h"
 
-#define KEYS_DIR_IMA "/etc/keys/ima"	/* as mkinitramfs packs them */
-#define KEYS_DIR_EVM "/etc/keys/evm"
 
 /* ---- evm ---- */
 
@@ -93,7 +91,7 @@ int boot_evm(struct boot *b)
 	r = evm_keys(b, kmk, &keys);
 	explicit_bzero(kmk, sizeof(kmk));
 	if (r == 0)
-		r = keys_load_certs("evm", KEYS_DIR_EVM, "_evm", &certs);
+		r = keys_load_certs("evm", IMAPOLICY_KEYS_EVM, "_evm", &certs);
 	if (r == 0)
 		r = evm_enable(EVM_SECFS, certs > 0, &bits);
 	evm_keys_drop(&keys);
@@ -115,7 +113,7 @@ int boot_ima(struct boot *b)
 		log_notice("ima", "IMA policy not loaded (ima = off): the kernel's boot policy stays");
 		return 0;
 	}
-	r = keys_load_certs("ima", KEYS_DIR_IMA, "_ima", &certs);
+	r = keys_load_certs("ima", IMAPOLICY_KEYS_IMA, "_ima", &certs);
 	if (r < 0)
 		return r;
 	r = ima_load_policy(IMA_SECFS_DIR, IMA_POLICY_PATH, &l);

@@ -74,21 +74,6 @@ int certkey_from_der(const uint8_t *der, size_t len, struct certkey *ret)
 	return 0;
 }
 
-static int b64(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* The base64 body of the first PEM certificate in text, decoded into out
  * (which has room for len bytes); -EBADMSG if there is none. */
 static int pem_decode(const char *text, size_t len, uint8_t *out,
@@ -106,7 +91,7 @@ static int pem_decode(const char *text, size_t len, uint8_t *out,
 	if (!end)
 		return -EBADMSG;
 	for (; p < end && *p != '='; p++) {
-		int v = b64(*p);
+		int v = b64_value(*p);
 
 		if (v < 0) {
 			if (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t')

@@ -14,25 +14,35 @@
 
 #define STAGE "ima"
 
+/* The line at *pos, and *pos moved past it: one pass over the text. */
+static bool next_line(const char *text, size_t len, size_t *pos,
+		      const char **ret_line, size_t *ret_len, bool *ret_rule)
+{
+	const char *p = text + *pos, *nl;
+	size_t n, skip;
+
+	if (*pos >= len)
+		return false;
+	nl = memchr(p, '\n', len - *pos);
+	n = (size_t)((nl ? nl : text + len) - p);
+	for (skip = 0; skip < n && (p[skip] == ' ' || p[skip] == '\t'); skip++)
+		;
+	*ret_line = p;
+	*ret_len = n;
+	*ret_rule = skip < n && p[skip] != '#';
+	*pos += n + 1;
+	return true;
+}
+
 int ima_policy_line(const char *text, size_t len, unsigned n,
 		    const char **ret_line, size_t *ret_len, bool *ret_rule)
 {
-	const char *p = text, *end = text + len, *nl;
-	unsigned i;
-	size_t skip;
+	size_t pos = 0;
 
-	for (i = 1; i < n && p < end; i++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		p = nl ? nl + 1 : end;
-	}
-	if (p >= end)
-		return -ENOENT;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	*ret_line = p;
-	*ret_len = (size_t)((nl ? nl : end) - p);
-	skip = strspn(p, " \t");
-	*ret_rule = skip < *ret_len && p[skip] != '#';
-	return 0;
+	for (unsigned i = 1; next_line(text, len, &pos, ret_line, ret_len, ret_rule); i++)
+		if (i == n)
+			return 0;
+	return -ENOENT;
 }
 
 static long measurements(const char *dir)
@@ -83,10 +93,12 @@ static int by_lines(const char *policy, const char *text, size_t len,
 	bool is_rule;
 	int fd, r = 0;
 
+	size_t pos = 0;
+
 	fd = open(policy, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (unsigned i = 1; r == 0 && ima_policy_line(text, len, i, &line, &n, &is_rule) == 0; i++) {
+	for (unsigned i = 1; r == 0 && next_line(text, len, &pos, &line, &n, &is_rule); i++) {
 		if (!is_rule)
 			continue;
 		if (n > CONFIG_LINE_MAX) {
@@ -121,10 +133,10 @@ static unsigned count_rules(const char *text, size_t len)
 {
 	const char *line;
 	unsigned rules = 0;
-	size_t n;
+	size_t n, pos = 0;
 	bool rule;
 
-	for (unsigned i = 1; ima_policy_line(text, len, i, &line, &n, &rule) == 0; i++)
+	while (next_line(text, len, &pos, &line, &n, &rule))
 		rules += rule;
 	return rules;
 }

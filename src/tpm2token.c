@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "tpm2token.h"
+#include "util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define B64_LEN(n) (((n) + 2) / 3 * 4)
@@ -97,19 +98,6 @@ static void b64_encode(const uint8_t *src, size_t n, char *dst)
 	}
 	dst[o] = 0;
 	explicit_bzero(&v, sizeof(v));
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	return c == '/' ? 63 : -1;
 }
 
 /* One group of four characters, the last pad of them '=', into 3 - pad

@@ -56,6 +56,19 @@ int status_field_kb(const char *status, const char *field,
 	return 0;
 }
 
+int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	return c == '/' ? 63 : -1;
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;
