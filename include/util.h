@@ -15,6 +15,9 @@ int read_file(const char *path, char *buf, size_t size, size_t *ret_len);
 int status_field_kb(const char *status, const char *field,
 		    unsigned long *ret_kb);
 
+/* An unsigned little-endian integer of 1..8 bytes at p. */
+uint64_t le_read(const uint8_t *p, unsigned bytes);
+
 /* The value of one base64 digit (RFC 4648, standard alphabet), -1 for
  * anything else ('=' included). */
 int b64_value(char c);

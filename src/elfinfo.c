@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "elfinfo.h"
+#include "util.h"
 
 /* The file and where each field sits for its class. */
 struct elf {
@@ -16,15 +17,6 @@ struct elf {
 	bool is64;
 };
 
-static uint64_t rd(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
 /* A field of a table entry: its offset and size for 32 and 64 bits. */
 struct field {
 	uint8_t off32, size32, off64, size64;
@@ -32,7 +24,7 @@ struct field {
 
 static uint64_t get(const struct elf *e, const uint8_t *ent, struct field f)
 {
-	return e->is64 ? rd(ent + f.off64, f.size64) : rd(ent + f.off32, f.size32);
+	return e->is64 ? le_read(ent + f.off64, f.size64) : le_read(ent + f.off32, f.size32);
 }
 
 static const struct field e_type = { 16, 2, 16, 2 }, e_machine = { 18, 2, 18, 2 },

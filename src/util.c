@@ -56,6 +56,15 @@ int status_field_kb(const char *status, const char *field,
 	return 0;
 }
 
+uint64_t le_read(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	while (bytes--)
+		v = v << 8 | p[bytes];
+	return v;
+}
+
 int b64_value(char c)
 {
 	if (c >= 'A' && c <= 'Z')

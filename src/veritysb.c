@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "veritysb.h"
+#include "util.h"
 
 /* On-disk layout, little endian (cryptsetup lib/verity/verity.c). */
 #define SB_SIGNATURE "verity\0\0"
@@ -34,15 +35,6 @@ static int fail(struct veritysb_error *err, int r, const char *fmt, ...)
 	return r;
 }
 
-static uint64_t le(const uint8_t *p, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	while (bytes--)
-		v = v << 8 | p[bytes];
-	return v;
-}
-
 static bool block_size_ok(uint32_t s)
 {
 	return s >= VERITYSB_BLOCK_MIN && s <= VERITYSB_BLOCK_MAX &&
@@ -66,26 +58,26 @@ static int check_fields(const uint8_t *b, struct veritysb_error *err)
 {
 	if (memcmp(b, SB_SIGNATURE, 8))
 		return fail(err, -EBADMSG, "no verity superblock (signature)");
-	if (le(b + SB_VERSION, 4) != 1)
+	if (le_read(b + SB_VERSION, 4) != 1)
 		return fail(err, -EBADMSG, "superblock version %u, expected 1",
-			    (unsigned)le(b + SB_VERSION, 4));
-	if (le(b + SB_HASH_TYPE, 4) > 1)
+			    (unsigned)le_read(b + SB_VERSION, 4));
+	if (le_read(b + SB_HASH_TYPE, 4) > 1)
 		return fail(err, -EBADMSG, "superblock hash type %u, expected 0 or 1",
-			    (unsigned)le(b + SB_HASH_TYPE, 4));
+			    (unsigned)le_read(b + SB_HASH_TYPE, 4));
 	if (!algorithm_ok(b + SB_ALGORITHM))
 		return fail(err, -EBADMSG, "superblock algorithm is not a hash name");
-	if (!block_size_ok((uint32_t)le(b + SB_DATA_BLOCK_SIZE, 4)))
+	if (!block_size_ok((uint32_t)le_read(b + SB_DATA_BLOCK_SIZE, 4)))
 		return fail(err, -EBADMSG, "superblock data block size %u is not a power of two in 512..65536",
-			    (unsigned)le(b + SB_DATA_BLOCK_SIZE, 4));
-	if (!block_size_ok((uint32_t)le(b + SB_HASH_BLOCK_SIZE, 4)))
+			    (unsigned)le_read(b + SB_DATA_BLOCK_SIZE, 4));
+	if (!block_size_ok((uint32_t)le_read(b + SB_HASH_BLOCK_SIZE, 4)))
 		return fail(err, -EBADMSG, "superblock hash block size %u is not a power of two in 512..65536",
-			    (unsigned)le(b + SB_HASH_BLOCK_SIZE, 4));
-	if (le(b + SB_DATA_BLOCKS, 8) < 2 || le(b + SB_DATA_BLOCKS, 8) > UINT64_MAX / VERITYSB_BLOCK_MAX)
+			    (unsigned)le_read(b + SB_HASH_BLOCK_SIZE, 4));
+	if (le_read(b + SB_DATA_BLOCKS, 8) < 2 || le_read(b + SB_DATA_BLOCKS, 8) > UINT64_MAX / VERITYSB_BLOCK_MAX)
 		return fail(err, -EBADMSG, "superblock data blocks %llu out of range",
-			    (unsigned long long)le(b + SB_DATA_BLOCKS, 8));
-	if (le(b + SB_SALT_SIZE, 2) > VERITYSB_SALT_MAX)
+			    (unsigned long long)le_read(b + SB_DATA_BLOCKS, 8));
+	if (le_read(b + SB_SALT_SIZE, 2) > VERITYSB_SALT_MAX)
 		return fail(err, -EBADMSG, "superblock salt size %u larger than %d",
-			    (unsigned)le(b + SB_SALT_SIZE, 2), VERITYSB_SALT_MAX);
+			    (unsigned)le_read(b + SB_SALT_SIZE, 2), VERITYSB_SALT_MAX);
 	return 0;
 }
 
@@ -100,13 +92,13 @@ int veritysb_parse(const uint8_t *buf, size_t len, struct veritysb *ret,
 	if (r < 0)
 		return r;
 	memset(ret, 0, sizeof(*ret));
-	ret->hash_type = (uint32_t)le(buf + SB_HASH_TYPE, 4);
+	ret->hash_type = (uint32_t)le_read(buf + SB_HASH_TYPE, 4);
 	memcpy(ret->uuid, buf + SB_UUID, sizeof(ret->uuid));
 	memcpy(ret->algorithm, buf + SB_ALGORITHM, sizeof(ret->algorithm));
-	ret->data_block_size = (uint32_t)le(buf + SB_DATA_BLOCK_SIZE, 4);
-	ret->hash_block_size = (uint32_t)le(buf + SB_HASH_BLOCK_SIZE, 4);
-	ret->data_blocks = le(buf + SB_DATA_BLOCKS, 8);
-	ret->salt_size = (uint16_t)le(buf + SB_SALT_SIZE, 2);
+	ret->data_block_size = (uint32_t)le_read(buf + SB_DATA_BLOCK_SIZE, 4);
+	ret->hash_block_size = (uint32_t)le_read(buf + SB_HASH_BLOCK_SIZE, 4);
+	ret->data_blocks = le_read(buf + SB_DATA_BLOCKS, 8);
+	ret->salt_size = (uint16_t)le_read(buf + SB_SALT_SIZE, 2);
 	memcpy(ret->salt, buf + SB_SALT, ret->salt_size);
 	return 0;
 }
